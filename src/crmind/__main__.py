@@ -1,0 +1,5 @@
+"""Allow ``python -m crmind``."""
+
+from crmind.cli import main
+
+main()

@@ -1,0 +1,68 @@
+"""Settings: the one place that reads environment variables (prefix ``CRMIND_``).
+
+Nothing here runs at import time; call :func:`get_settings` (cached) or build ``Settings(...)``
+explicitly, e.g. in tests.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path.home() / ".crmind"
+
+
+class Settings(BaseSettings):
+    """Configuration of a crmind installation.
+
+    Every field can be set by an environment variable named ``CRMIND_<FIELD>`` (for example
+    ``CRMIND_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test``) or in a ``.env``
+    file in the working directory.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CRMIND_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR,
+        description="Where crmind keeps its SQLite database, reject reports and model files.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the store; default: a SQLite file crmind.db in data_dir.",
+    )
+    secret_key: SecretStr = Field(
+        default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
+        description="Key for signing and field encryption; set it explicitly in production.",
+    )
+    default_currency: str = Field(default="GBP", min_length=3, max_length=3)
+    default_timezone: str = Field(
+        default="UTC", description="Time zone of timestamps in files that carry no offset."
+    )
+    default_phone_region: str = Field(
+        default="GB", description="ISO country used to read phone numbers written without +code."
+    )
+    import_batch_rows: int = Field(
+        default=100_000, gt=0, description="Rows written per transaction during an import."
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand_data_dir(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in force: the explicit one, else the SQLite file in ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'crmind.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,196 @@
+"""Deterministic identity resolution: rows that share a key are the same customer.
+
+A row names a customer by up to three keys: the source system's own id (``customer_key``), a
+normalised e-mail and an E.164 phone number. Keys seen on one row belong together, and so do
+rows that share any key (the rule is transitive within a file). A group whose keys the store
+already knows lands on that customer; otherwise a new customer is created. Every key not yet
+known is recorded in ``customer_identities``. When a group's keys point at more than one stored
+customer, the lowest id wins and the conflict is logged (merging is identity resolution's job).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, insert
+
+from crmind.store.bulk import fetch_ids, insert_ignore
+from crmind.store.schema import Customer, CustomerIdentity
+
+logger = logging.getLogger(__name__)
+
+CUSTOMER_KEY = "customer_key"
+"""The source system's own id of a customer (the ``customer_id`` field of an import)."""
+RESOLVED = "customer_id"
+"""The store's id of the resolved customer."""
+
+KINDS = {CUSTOMER_KEY: "source_key", "email": "email", "phone": "phone"}
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Which customer each row is, and how many customers were created."""
+
+    rows: pl.DataFrame  # _row, customer_id (store id; null for rows with no key)
+    created_ids: frozenset[int]
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(self, item: tuple[str, str]) -> tuple[str, str]:
+        parent = self.parent.setdefault(item, item)
+        if parent != item:
+            root = self.find(parent)
+            self.parent[item] = root
+            return root
+        return item
+
+    def union(self, a: tuple[str, str], b: tuple[str, str]) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def resolve_customers(
+    conn: Connection,
+    source: str,
+    people: pl.DataFrame,
+    import_run_id: int,
+    profile_columns: tuple[str, ...] = (),
+) -> Resolution:
+    """Find or create the customer of every row of ``people``.
+
+    ``people`` has ``_row``, ``customer_key``, ``email``, ``phone`` and the ``profile_columns``
+    (customers' table columns) used to fill a newly created customer from its first row.
+    """
+    keyed = people.filter(pl.any_horizontal(pl.col(k).is_not_null() for k in KINDS))
+    if keyed.height == 0:
+        return Resolution(
+            people.select("_row", pl.lit(None, pl.Int64).alias(RESOLVED)), frozenset()
+        )
+    known = _known_tokens(conn, source, keyed)
+    groups = _group_rows(keyed)
+    component_customer: dict[tuple[str, str], int] = {}
+    for token, customer in known.items():
+        root = groups.find(token)
+        previous = component_customer.get(root)
+        if previous is not None and previous != customer:
+            logger.warning(
+                "keys of one customer belong to stored customers %s and %s; using %s",
+                previous,
+                customer,
+                min(previous, customer),
+            )
+        component_customer[root] = min(customer, previous or customer)
+    roots = [groups.find(_tokens(row)[0]) for row in keyed.select(*KINDS).iter_rows()]
+    keyed = keyed.with_columns(pl.Series("_root", [f"{k}\x1f{v}" for k, v in roots]))
+    firsts = keyed.sort("_row").unique("_root", keep="first", maintain_order=True)
+    new_roots = [
+        root for root in firsts["_root"].to_list() if _split(root) not in component_customer
+    ]
+    created = _create_customers(
+        conn, firsts.filter(pl.col("_root").is_in(new_roots)), profile_columns, import_run_id
+    )
+    for root, customer in zip(new_roots, created, strict=True):
+        component_customer[_split(root)] = customer
+    root_ids = pl.DataFrame(
+        {
+            "_root": [f"{k}\x1f{v}" for k, v in component_customer],
+            RESOLVED: list(component_customer.values()),
+        },
+        schema={"_root": pl.String, RESOLVED: pl.Int64},
+    )
+    keyed = keyed.join(root_ids, on="_root", how="left")
+    _record_identities(conn, source, keyed, known, import_run_id)
+    rows = people.select("_row").join(keyed.select("_row", RESOLVED), on="_row", how="left")
+    return Resolution(rows=rows, created_ids=frozenset(created))
+
+
+def _split(root: str) -> tuple[str, str]:
+    kind, _, value = root.partition("\x1f")
+    return kind, value
+
+
+def _tokens(values: tuple[Any, ...]) -> list[tuple[str, str]]:
+    return [(kind, str(v)) for kind, v in zip(KINDS.values(), values, strict=True) if v is not None]
+
+
+def _group_rows(keyed: pl.DataFrame) -> _UnionFind:
+    groups = _UnionFind()
+    for values in keyed.select(*KINDS).unique().iter_rows():
+        tokens = _tokens(values)
+        for token in tokens[1:]:
+            groups.union(tokens[0], token)
+        groups.find(tokens[0])
+    return groups
+
+
+def _known_tokens(conn: Connection, source: str, keyed: pl.DataFrame) -> dict[tuple[str, str], int]:
+    frames = []
+    for column, kind in KINDS.items():
+        values = keyed[column].drop_nulls().unique()
+        frames.append(
+            pl.DataFrame(
+                {
+                    "kind": pl.Series([kind] * len(values), dtype=pl.String),
+                    "source": pl.Series([source if kind == "source_key" else ""] * len(values), dtype=pl.String),
+                    "value": values.cast(pl.String),
+                }
+            )
+        )
+    keys = pl.concat(frames)
+    found = fetch_ids(conn, CustomerIdentity.__table__, keys, id_column="customer_id")  # type: ignore[arg-type]
+    return {
+        (kind, value): int(customer)
+        for kind, value, customer in found.select("kind", "value", "customer_id").iter_rows()
+    }
+
+
+def _create_customers(
+    conn: Connection, firsts: pl.DataFrame, profile_columns: tuple[str, ...], import_run_id: int
+) -> list[int]:
+    if firsts.height == 0:
+        return []
+    table = Customer.__table__
+    records = (
+        firsts.select(*profile_columns)
+        .with_columns(pl.lit(import_run_id).alias("import_run_id"))
+        .to_dicts()
+    )
+    for record in records:
+        if isinstance(record.get("attributes"), str):
+            record["attributes"] = json.loads(record["attributes"])
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)  # type: ignore[attr-defined]
+    return [int(row[0]) for row in conn.execute(statement, records)]
+
+
+def _record_identities(
+    conn: Connection,
+    source: str,
+    keyed: pl.DataFrame,
+    known: dict[tuple[str, str], int],
+    import_run_id: int,
+) -> None:
+    frames = []
+    for column, kind in KINDS.items():
+        part = (
+            keyed.filter(pl.col(column).is_not_null())
+            .select(pl.col(column).cast(pl.String).alias("value"), RESOLVED)
+            .unique("value", keep="first", maintain_order=True)
+            .filter(~pl.col("value").is_in([v for k, v in known if k == kind]))
+            .select(
+                pl.col(RESOLVED).alias("customer_id"),
+                pl.lit(kind).alias("kind"),
+                pl.lit(source if kind == "source_key" else "").alias("source"),
+                "value",
+                pl.lit(import_run_id, pl.Int64).alias("import_run_id"),
+            )
+        )
+        frames.append(part)
+    insert_ignore(conn, CustomerIdentity.__table__, pl.concat(frames))  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Use cases that every face (CLI, API, web) calls: one unit of work each."""

@@ -1,0 +1,129 @@
+"""Fast set-based writes and key look-ups for imports, one path per database.
+
+SQLite gets ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING`` (one prepared statement, no
+per-row Python objects beyond a tuple); PostgreSQL gets ``COPY`` into a temporary table and one
+``INSERT ... SELECT ... ON CONFLICT DO NOTHING``. Both return how many rows were really inserted,
+so an import can tell new rows from rows the store already had.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Table
+
+SQLITE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S%.6f"
+"""How SQLAlchemy's DateTime type writes to SQLite (so both read back the same)."""
+
+
+def _sqlite_ready(frame: pl.DataFrame) -> pl.DataFrame:
+    conversions: list[pl.Expr] = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Datetime):
+            conversions.append(pl.col(name).dt.strftime(SQLITE_DATETIME_FORMAT))
+        elif dtype == pl.Date:
+            conversions.append(pl.col(name).dt.strftime("%Y-%m-%d"))
+        elif dtype == pl.Boolean:
+            conversions.append(pl.col(name).cast(pl.Int8))
+        elif dtype == pl.Null:
+            conversions.append(pl.col(name).cast(pl.String))
+    return frame.with_columns(conversions) if conversions else frame
+
+
+def _pg_ready(frame: pl.DataFrame) -> pl.DataFrame:
+    nulls = [pl.col(n).cast(pl.String) for n, t in frame.schema.items() if t == pl.Null]
+    return frame.with_columns(nulls) if nulls else frame
+
+
+def _quoted(conn: Connection, name: str) -> str:
+    return conn.dialect.identifier_preparer.quote(name)
+
+
+def insert_ignore(conn: Connection, table: Table, frame: pl.DataFrame) -> int:
+    """Insert the rows of ``frame`` (columns named as ``table``'s), skipping key conflicts.
+
+    Returns the number of rows inserted.
+    """
+    if frame.height == 0:
+        return 0
+    cols = ", ".join(_quoted(conn, col) for col in frame.columns)
+    target = _quoted(conn, table.name)
+    if conn.dialect.name == "postgresql":
+        staging = _copy_to_temp(conn, table.name, frame)
+        result = conn.exec_driver_sql(
+            f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staging} ON CONFLICT DO NOTHING"
+        )
+        conn.exec_driver_sql(f"DROP TABLE {staging}")
+        return int(result.rowcount)
+    marks = ", ".join("?" for _ in frame.columns)
+    sql = f"INSERT INTO {target} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    inserted = 0
+    for chunk in _chunks(_sqlite_ready(frame)):
+        cursor.executemany(sql, chunk)
+        inserted += cursor.rowcount
+    cursor.close()
+    return inserted
+
+
+def fetch_ids(
+    conn: Connection, table: Table, keys: pl.DataFrame, id_column: str = "id"
+) -> pl.DataFrame:
+    """``keys`` joined to ``table`` on all of its columns, with the table's ``id_column`` added.
+
+    Keys the table does not hold are left out.
+    """
+    key_cols = keys.columns
+    schema = {**keys.schema, id_column: pl.Int64}
+    if keys.height == 0:
+        return pl.DataFrame(schema=schema)
+    unique = keys.unique(maintain_order=True)
+    target = _quoted(conn, table.name)
+    staging = _stage_keys(conn, table.name, unique)
+    on = " AND ".join(f"t.{_quoted(conn, k)} = s.{_quoted(conn, k)}" for k in key_cols)
+    select = ", ".join(f"t.{_quoted(conn, k)}" for k in [*key_cols, id_column])
+    rows = conn.exec_driver_sql(
+        f"SELECT {select} FROM {target} t JOIN {staging} s ON {on}"
+    ).fetchall()
+    conn.exec_driver_sql(f"DROP TABLE {staging}")
+    found = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
+    return found.cast({k: dtype for k, dtype in schema.items() if dtype != pl.Null}, strict=False)
+
+
+def _stage_keys(conn: Connection, table_name: str, keys: pl.DataFrame) -> str:
+    if conn.dialect.name == "postgresql":
+        return _copy_to_temp(conn, table_name, keys)
+    staging = f"_keys_{table_name}"
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{staging}")
+    cols = ", ".join(_quoted(conn, k) for k in keys.columns)
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {staging} ({cols})")
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    marks = ", ".join("?" for _ in keys.columns)
+    for chunk in _chunks(_sqlite_ready(keys)):
+        cursor.executemany(f"INSERT INTO {staging} VALUES ({marks})", chunk)
+    cursor.close()
+    return staging
+
+
+def _copy_to_temp(conn: Connection, table_name: str, frame: pl.DataFrame) -> str:
+    """COPY ``frame`` into a new temporary table shaped like columns of ``table_name``."""
+    staging = f"_staging_{table_name}"
+    cols = ", ".join(_quoted(conn, col) for col in frame.columns)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {staging}")
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE {staging} AS SELECT {cols} FROM {_quoted(conn, table_name)} "
+        "WITH NO DATA"
+    )
+    raw: Any = conn.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {staging} ({cols}) FROM STDIN") as copy:
+        for row in _pg_ready(frame).iter_rows():
+            copy.write_row(row)
+    return staging
+
+
+def _chunks(frame: pl.DataFrame, size: int = 50_000) -> itertools.chain[list[tuple[Any, ...]]]:
+    return itertools.chain(
+        frame.slice(start, size).rows() for start in range(0, frame.height, size)
+    )

@@ -1,0 +1,116 @@
+"""Read the store as polars frames (via Arrow) for analytics.
+
+The fast path is ADBC, which hands over Arrow record batches without a Python object per value:
+``adbc-driver-sqlite`` for SQLite files and ``adbc-driver-postgresql`` for PostgreSQL. Where no
+ADBC driver is installed (or for an in-memory SQLite), rows come through SQLAlchemy instead.
+Either way, columns get the same polars types: SQLite keeps timestamps as text and booleans as
+integers, so every frame is cast to the types its columns have in the schema.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine, text
+
+from crmind.store.db import sqlite_path
+
+logger = logging.getLogger(__name__)
+
+ORDER_LINES_SQL = """
+SELECT l.id AS line_id, o.id AS order_id, o.order_number, o.source, o.customer_id,
+       o.occurred_at, o.is_return, o.channel, o.country, o.currency,
+       l.line_number, l.product_id, l.quantity, l.unit_price, l.amount, l.is_outlier
+FROM order_lines l JOIN orders o ON o.id = l.order_id
+"""
+
+ORDER_LINE_TYPES: dict[str, pl.DataType] = {
+    "line_id": pl.Int64(),
+    "order_id": pl.Int64(),
+    "order_number": pl.String(),
+    "source": pl.String(),
+    "customer_id": pl.Int64(),
+    "occurred_at": pl.Datetime("us"),
+    "is_return": pl.Boolean(),
+    "channel": pl.String(),
+    "country": pl.String(),
+    "currency": pl.String(),
+    "line_number": pl.Int64(),
+    "product_id": pl.Int64(),
+    "quantity": pl.Float64(),
+    "unit_price": pl.Float64(),
+    "amount": pl.Float64(),
+    "is_outlier": pl.Boolean(),
+}
+
+
+def read_sql(engine: Engine, sql: str, types: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
+    """Run ``sql`` and return its rows as a frame, cast to ``types`` where given."""
+    frame = _read_adbc(engine, sql)
+    if frame is None:
+        frame = _read_sqlalchemy(engine, sql)
+    return coerce(frame, types or {})
+
+
+def order_lines(engine: Engine) -> pl.DataFrame:
+    """Every order line with its order's customer, time and return flag (one row per line)."""
+    return read_sql(engine, ORDER_LINES_SQL, ORDER_LINE_TYPES)
+
+
+def table_frame(engine: Engine, name: str, types: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
+    """A whole table of the store as a frame."""
+    quoted = engine.dialect.identifier_preparer.quote(name)
+    return read_sql(engine, f"SELECT * FROM {quoted}", types)
+
+
+def coerce(frame: pl.DataFrame, types: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Cast columns to ``types``; timestamps stored as text are parsed."""
+    casts: list[pl.Expr] = []
+    for name, dtype in types.items():
+        if name not in frame.columns or frame.schema[name] == dtype:
+            continue
+        column = pl.col(name)
+        if isinstance(dtype, pl.Datetime) and frame.schema[name] == pl.String:
+            casts.append(column.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us"))
+        elif isinstance(dtype, pl.Datetime) and isinstance(frame.schema[name], pl.Datetime):
+            casts.append(column.dt.replace_time_zone(None).dt.cast_time_unit("us"))
+        else:
+            casts.append(column.cast(dtype))
+    return frame.with_columns(casts) if casts else frame
+
+
+def _read_adbc(engine: Engine, sql: str) -> pl.DataFrame | None:
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        path = sqlite_path(str(engine.url))
+        if path is None or importlib.util.find_spec("adbc_driver_sqlite") is None:
+            return None
+        import adbc_driver_sqlite.dbapi as adbc_sqlite
+
+        connection: Any = adbc_sqlite.connect(str(path))
+    elif dialect == "postgresql":
+        if importlib.util.find_spec("adbc_driver_postgresql") is None:
+            return None
+        import adbc_driver_postgresql.dbapi as adbc_pg
+
+        uri = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        connection = adbc_pg.connect(uri)
+    else:
+        return None
+    with connection, connection.cursor() as cursor:
+        cursor.execute(sql)
+        table = cursor.fetch_arrow_table()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _read_sqlalchemy(engine: Engine, sql: str) -> pl.DataFrame:
+    with engine.connect() as conn:
+        result = conn.execute(text(sql))
+        names = list(result.keys())
+        rows = result.fetchall()
+    return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)

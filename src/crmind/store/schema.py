@@ -1,0 +1,245 @@
+"""Tables of the store (DESIGN.md section 6), as SQLAlchemy 2 declarative classes.
+
+Conventions:
+- Timestamps are naive UTC (``DateTime`` without zone), so SQLite and PostgreSQL store the same.
+- Quantities and money are double precision: analytics read them as floats; reports round.
+- Every imported row carries its natural key (``source`` + the key it had in that source) under a
+  unique constraint: importing the same data again inserts nothing.
+- ``import_run_id`` names the import that first wrote a row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+Id = BigInteger().with_variant(Integer(), "sqlite")  # INTEGER PRIMARY KEY is SQLite's rowid
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _now() -> Any:
+    return func.current_timestamp()
+
+
+class ImportRun(Base):
+    """One import of one file: what was read, stored and rejected, and how far it got."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(100))
+    file_name: Mapped[str] = mapped_column(Text)
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    file_size: Mapped[int] = mapped_column(BigInteger)
+    file_format: Mapped[str] = mapped_column(String(20))
+    options: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    options_digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_new: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_existing: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_rejected: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_committed: Mapped[int] = mapped_column(BigInteger, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    report_path: Mapped[str | None] = mapped_column(Text)
+
+
+class ImportReject(Base):
+    """A row an import could not store, with every reason and the raw record."""
+
+    __tablename__ = "import_rejects"
+    __table_args__ = (UniqueConstraint("import_run_id", "row"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    import_run_id: Mapped[int] = mapped_column(ForeignKey("import_runs.id", ondelete="CASCADE"))
+    row: Mapped[int] = mapped_column(BigInteger)
+    field: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)
+
+
+class Customer(Base):
+    """A unified customer. ``merged_into`` points at the survivor when identities are merged."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str | None] = mapped_column(Text)
+    first_name: Mapped[str | None] = mapped_column(Text)
+    last_name: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text, index=True)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    country: Mapped[str | None] = mapped_column(Text)
+    country_code: Mapped[str | None] = mapped_column(String(2))
+    city: Mapped[str | None] = mapped_column(Text)
+    postcode: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(Text)
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(20))
+    signed_up_at: Mapped[datetime | None] = mapped_column(DateTime)
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
+
+
+class CustomerIdentity(Base):
+    """A key under which a customer is known: a source's own id, an e-mail or a phone number.
+
+    ``kind`` is ``source_key`` (``source`` names the system), ``email`` or ``phone`` (``source``
+    is empty: an address identifies the same person whichever system saw it).
+    """
+
+    __tablename__ = "customer_identities"
+    __table_args__ = (UniqueConstraint("kind", "source", "value"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(100))
+    value: Mapped[str] = mapped_column(String(320))
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (UniqueConstraint("source", "sku"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    sku: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(Text)
+    brand: Mapped[str | None] = mapped_column(Text)
+    price: Mapped[float | None] = mapped_column(Double)
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
+
+
+class Order(Base):
+    """An order (``is_return`` false) or a return / cancellation (true)."""
+
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("source", "order_number"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    order_number: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    is_return: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str | None] = mapped_column(String(50))
+    country: Mapped[str | None] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str | None] = mapped_column(String(50))
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+
+
+class OrderLine(Base):
+    """One line of an order; a negative quantity is a return. ``amount`` = quantity x unit price."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (UniqueConstraint("order_id", "line_number"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    line_number: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"), index=True)
+    quantity: Mapped[float] = mapped_column(Double)
+    unit_price: Mapped[float | None] = mapped_column(Double)
+    amount: Mapped[float] = mapped_column(Double)
+    is_outlier: Mapped[bool] = mapped_column(Boolean, default=False)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+
+
+class Event(Base):
+    """A behaviour event (page view, cart add, e-mail open, ...)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("source", "event_key"),
+        Index("ix_events_customer_id_occurred_at", "customer_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    event_key: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    event_type: Mapped[str] = mapped_column(String(100), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    channel: Mapped[str | None] = mapped_column(String(50))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    properties: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+
+
+class Feedback(Base):
+    """A review, survey answer or other free text from a customer."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("source", "feedback_key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    feedback_key: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    text: Mapped[str] = mapped_column(Text)
+    rating: Mapped[float | None] = mapped_column(Double)
+    language: Mapped[str | None] = mapped_column(String(10))
+    channel: Mapped[str | None] = mapped_column(String(50))
+    occurred_at: Mapped[datetime | None] = mapped_column(DateTime)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+
+
+TABLES_IN_ORDER = (
+    "import_runs",
+    "import_rejects",
+    "customers",
+    "customer_identities",
+    "products",
+    "orders",
+    "order_lines",
+    "events",
+    "feedback",
+)
+"""Tables in foreign-key order (parents first)."""

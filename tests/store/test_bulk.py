@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+from sqlalchemy import Engine, Table, select
+
+from crmind.store.bulk import fetch_ids, insert_ignore
+from crmind.store.schema import Order, Product
+
+PRODUCTS: Table = Product.__table__  # type: ignore[assignment]
+ORDERS: Table = Order.__table__  # type: ignore[assignment]
+
+
+def _products(*skus: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"source": ["shop"] * len(skus), "sku": list(skus), "name": [f"n{s}" for s in skus]}
+    )
+
+
+def test_insert_ignore_counts_only_new_rows(engine: Engine) -> None:
+    with engine.begin() as conn:
+        assert insert_ignore(conn, PRODUCTS, _products("a", "b")) == 2
+        assert insert_ignore(conn, PRODUCTS, _products("b", "c")) == 1
+        names = conn.execute(select(Product.sku, Product.name).order_by(Product.sku)).all()
+    assert [tuple(r) for r in names] == [("a", "na"), ("b", "nb"), ("c", "nc")]
+
+
+def test_insert_ignore_keeps_datetimes_and_booleans_readable(engine: Engine) -> None:
+    when = datetime(2011, 12, 9, 12, 50, 0, 123456)
+    frame = pl.DataFrame(
+        {
+            "source": ["s"],
+            "order_number": ["1"],
+            "occurred_at": [when],
+            "is_return": [True],
+            "currency": ["GBP"],
+        }
+    )
+    with engine.begin() as conn:
+        insert_ignore(conn, ORDERS, frame)
+        row = conn.execute(select(Order.occurred_at, Order.is_return)).one()
+    assert row == (when, True)
+
+
+def test_fetch_ids_returns_only_stored_keys(engine: Engine) -> None:
+    with engine.begin() as conn:
+        insert_ignore(conn, PRODUCTS, _products("a", "b"))
+        keys = pl.DataFrame({"source": ["shop", "shop", "other"], "sku": ["a", "zz", "b"]})
+        found = fetch_ids(conn, PRODUCTS, keys)
+    assert found["sku"].to_list() == ["a"]
+    assert found.schema["id"] == pl.Int64
+
+
+def test_fetch_ids_of_no_keys_is_empty(engine: Engine) -> None:
+    with engine.begin() as conn:
+        found = fetch_ids(conn, PRODUCTS, pl.DataFrame(schema={"source": pl.String, "sku": pl.String}))
+    assert found.height == 0

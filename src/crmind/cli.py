@@ -3,7 +3,6 @@
 Library errors (:class:`crmind.errors.CrmindError`) become one red line on stderr and exit code 1.
 """
 
-from __future__ import annotations
 
 import json
 import logging

@@ -97,7 +97,7 @@ def _resolve(
         pl.col(c.CUSTOMER_ID).cast(pl.String).alias(CUSTOMER_KEY),
         pl.col(c.EMAIL).cast(pl.String),
         pl.col(c.PHONE).cast(pl.String),
-        *(expr.alias(name) for name, expr in profile.items()),
+        *(expr.alias(name) for name, expr in profile.items() if name not in (c.EMAIL, c.PHONE)),
     )
     resolution = resolve_customers(
         conn, context.source, people, context.import_run_id, tuple(profile)

@@ -116,6 +116,6 @@ def _check_required(
     if missing:
         raise MappingError(
             path,
-            f"no column for required field {', '.join(repr(m) for m in missing)} of a {kind} "
+            f"no column for required field {', '.join(repr(m) for m in missing)} of {kind} "
             f"import; columns found: {header}; map one with --map COLUMN=FIELD",
         )

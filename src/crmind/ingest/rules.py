@@ -29,14 +29,14 @@ import json
 import polars as pl
 
 from crmind import columns as c
-from crmind.ingest import clean
+from crmind.ingest import cleaning as clean
 from crmind.ingest.fields import IDENTITY_FIELDS, ImportKind
 from crmind.ingest.mapping import ColumnMapping
 from crmind.ingest.presets import Preset
-from crmind.ingest.readers import RawTable
+from crmind.ingest.readers.model import RawTable
 from crmind.ingest.validate import Checked, ValidationOptions
 
-EXTRAS = "_extras"
+EXTRAS = "extras"
 """JSON text of the columns no field uses (attributes of customers, properties of events)."""
 
 
@@ -58,7 +58,9 @@ def apply_rules(
     elif kind is ImportKind.PRODUCTS:
         checked.add_reason(
             c.PRICE,
-            pl.when(pl.col(c.PRICE) < 0).then(pl.format("negative price {}", pl.col(c.PRICE))),
+            pl.when(pl.col(c.PRICE) < 0).then(
+                pl.format("negative price {}", _as_written(checked.frame, c.PRICE))
+            ),
         )
         _extras(checked, table, mapping)
         _no_duplicates(checked, c.PRODUCT_ID)
@@ -95,15 +97,17 @@ def _orders(checked: Checked, options: ValidationOptions, preset: Preset | None)
         c.ORDER_NUMBER,
         pl.when(pl.col(c.ORDER_NUMBER).is_null()).then(pl.lit("missing required field 'order_number'")),
     )
+    given = [f"_raw__{f}" for f in (c.UNIT_PRICE, c.AMOUNT) if f"_raw__{f}" in frame.columns]
+    neither = pl.all_horizontal([pl.col(col).is_null() for col in given] or [pl.lit(True)])
     checked.add_reason(
         c.AMOUNT,
-        pl.when(pl.col(c.AMOUNT).is_null()).then(pl.lit("missing required field 'unit_price or amount'")),
+        pl.when(neither).then(pl.lit("missing required field 'unit_price or amount'")),
     )
     checked.add_reason(c.QUANTITY, pl.when(pl.col(c.QUANTITY) == 0).then(pl.lit("quantity is 0")))
     checked.add_reason(
         c.UNIT_PRICE,
         pl.when(pl.col(c.UNIT_PRICE) < 0).then(
-            pl.format("negative unit price {}", pl.col(c.UNIT_PRICE))
+            pl.format("negative unit price {}", _as_written(checked.frame, c.UNIT_PRICE))
         ),
     )
     checked.add_reason(
@@ -114,7 +118,11 @@ def _orders(checked: Checked, options: ValidationOptions, preset: Preset | None)
     )
     line_key = [c.ORDER_NUMBER, c.PRODUCT_ID, c.QUANTITY, c.UNIT_PRICE, c.AMOUNT, c.OCCURRED_AT,
                 c.CUSTOMER_ID, c.EMAIL, c.PHONE]
-    _no_duplicates(checked, line_key, what="line identical to row {}")
+    _no_duplicates(
+        checked,
+        line_key,
+        what="duplicate line: same order, product, quantity, price, time and customer as row {}",
+    )
     _one_customer_per_order(checked)
     ok = ~checked.failing()
     frame = checked.frame
@@ -129,6 +137,13 @@ def _orders(checked: Checked, options: ValidationOptions, preset: Preset | None)
     line_number = pl.int_range(1, pl.len() + 1).over(c.ORDER_NUMBER, order_by=c.ROW)
     valid_lines = frame.filter(ok).select(c.ROW, line_number.alias(c.LINE_NUMBER))
     checked.frame = frame.join(valid_lines, on=c.ROW, how="left", maintain_order="left")
+
+
+def _as_written(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """A field's value as the file wrote it, else as parsed."""
+    parsed = pl.col(name).cast(pl.String)
+    raw = f"_raw__{name}"
+    return pl.coalesce(pl.col(raw), parsed) if raw in frame.columns else parsed
 
 
 def _synthesized_order_number(parts: tuple[str, ...]) -> pl.Expr:
@@ -254,7 +269,7 @@ def _content_key(checked: Checked, table: RawTable, key: str) -> None:
 
 
 def extras_to_dict(text: str | None) -> dict[str, object] | None:
-    """The ``_extras`` JSON of one row as a dict without empty values, or None."""
+    """The ``extras`` JSON of one row as a dict without empty values, or None."""
     if not text:
         return None
     values = {k: v for k, v in json.loads(text).items() if v is not None}

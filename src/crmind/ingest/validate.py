@@ -14,15 +14,28 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from crmind import columns as c
-from crmind.ingest import clean
+from crmind.ingest import cleaning as clean
 from crmind.ingest.fields import FieldSpec, FieldType, ImportKind, fields_of
 from crmind.ingest.mapping import ColumnMapping
-from crmind.ingest.readers import RawTable
+from crmind.ingest.readers.model import RawTable
 
 logger = logging.getLogger(__name__)
 
 REASON_PREFIX = "_reason__"
 """Columns named ``_reason__<field>`` hold the reason a row fails on that field, else null."""
+
+FIELD_DTYPES: dict[FieldType, pl.DataType] = {
+    FieldType.KEY: pl.String(),
+    FieldType.TEXT: pl.String(),
+    FieldType.INTEGER: pl.Int64(),
+    FieldType.DECIMAL: pl.Float64(),
+    FieldType.DATETIME: pl.Datetime("us"),
+    FieldType.DATE: pl.Date(),
+    FieldType.EMAIL: pl.String(),
+    FieldType.PHONE: pl.String(),
+    FieldType.BOOLEAN: pl.Boolean(),
+}
+"""The type of each field once parsed (also of a field the file does not have)."""
 
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "是")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "否")
@@ -75,7 +88,9 @@ def parse_fields(table: RawTable, mapping: ColumnMapping, options: ValidationOpt
         column = mapping.column_for(name)
         raw = clean.clean_text(source[column]) if column is not None else None
         if raw is None:
-            checked.frame = checked.frame.with_columns(pl.lit(None).alias(name))
+            checked.frame = checked.frame.with_columns(
+                pl.lit(None, FIELD_DTYPES[spec.type]).alias(name)
+            )
             continue
         checked.frame = checked.frame.with_columns(raw.alias(f"_raw__{name}"))
         _parse_one(checked, spec, raw, options, region)

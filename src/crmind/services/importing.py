@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -22,7 +23,9 @@ from pathlib import Path
 
 import polars as pl
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.orm import Session
 
+import crmind
 from crmind import columns as c
 from crmind.errors import ImportFileError, MappingError
 from crmind.ingest.fields import ImportKind
@@ -236,8 +239,8 @@ def _known_products_only(engine: Engine, checked: object, source: str) -> None:
 def _previous_run(
     engine: Engine, kind: ImportKind, source: str, sha256: str, digest: str
 ) -> ImportRun | None:
-    with engine.connect() as conn:
-        row = conn.execute(
+    with Session(engine) as session:
+        return session.scalars(
             select(ImportRun)
             .where(
                 ImportRun.kind == str(kind),
@@ -248,16 +251,11 @@ def _previous_run(
             .order_by(ImportRun.id.desc())
             .limit(1)
         ).first()
-    if row is None:
-        return None
-    run: ImportRun = row[0]
-    return run
 
 
 def _load_run(engine: Engine, run_id: int) -> ImportRun:
-    with engine.connect() as conn:
-        run: ImportRun = conn.execute(select(ImportRun).where(ImportRun.id == run_id)).one()[0]
-    return run
+    with Session(engine) as session:
+        return session.get_one(ImportRun, run_id)
 
 
 def _start_run(
@@ -373,7 +371,8 @@ def _write_report(
     if not rows:
         return None
     target = input_path.with_name(f"{input_path.name}.rejects.csv")
-    if not os.access(target.parent, os.W_OK) and reports_dir is not None:
+    beside_input = os.access(target.parent, os.W_OK) and not _inside_package(input_path)
+    if not beside_input and reports_dir is not None:
         reports_dir.mkdir(parents=True, exist_ok=True)
         target = reports_dir / f"run-{run_id}-{input_path.name}.rejects.csv"
     try:
@@ -385,6 +384,11 @@ def _write_report(
         logger.warning("could not write the reject report %s: %s", target, exc)
         return None
     return target
+
+
+def _inside_package(path: Path) -> bool:
+    """True for files shipped inside crmind (the demo data): their reports go elsewhere."""
+    return Path(crmind.__file__).parent.resolve() in path.resolve().parents
 
 
 def _summary(
@@ -426,9 +430,10 @@ def _summary(
 
 
 def _reason_family(reason: str) -> str:
-    """The kind of a reason without its values: "unparseable date in occurred_at"."""
-    first = reason.split(";")[0]
-    for mark in (": '", " '", " (", ": "):
-        if mark in first:
-            first = first.split(mark)[0]
-    return first.strip()
+    """A reason with its values blanked, to count alike reasons together.
+
+    "unparseable date in occurred_at: '31/31/2020'" -> "unparseable date in occurred_at: '…'"
+    """
+    first = reason.split("; ")[0]
+    first = re.sub(r"'[^']*'", "'…'", first)
+    return re.sub(r"(?<![A-Za-z_])-?\d[\d.,]*", "N", first).strip()

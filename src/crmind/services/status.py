@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, func, select, table
+from sqlalchemy.orm import Session
 
 from crmind.store.migrate import current_revision
 from crmind.store.schema import TABLES_IN_ORDER, ImportRun
@@ -39,7 +40,8 @@ def store_status(engine: Engine, recent: int = 5) -> StoreStatus:
             name: int(conn.execute(select(func.count()).select_from(table(name))).scalar_one())
             for name in TABLES_IN_ORDER
         }
-        runs = conn.execute(select(ImportRun).order_by(ImportRun.id.desc()).limit(recent)).scalars()
+    with Session(engine) as session:
+        runs = session.scalars(select(ImportRun).order_by(ImportRun.id.desc()).limit(recent))
         lines = [
             RunLine(
                 r.id, r.kind, r.source, r.file_name, r.status, r.rows_read, r.rows_new,

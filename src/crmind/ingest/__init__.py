@@ -1,0 +1,1 @@
+"""Import pipeline: read files, map columns, validate, clean, resolve identities and load."""

@@ -99,7 +99,7 @@ def _errors_as_messages() -> Iterator[None]:
     try:
         yield
     except CrmindError as exc:
-        errors.print(Text(f"error: {exc}", style="bold red"))
+        typer.echo(typer.style(f"error: {exc}", fg="red", bold=True), err=True)
         raise typer.Exit(1) from exc
 
 
@@ -164,7 +164,7 @@ def _progress() -> Progress:
         _RateColumn(),
         TimeElapsedColumn(),
         console=errors,
-        transient=False,
+        transient=True,
     )
 
 
@@ -204,7 +204,7 @@ def _print_summary(summary: ImportSummary) -> None:
     console.print(
         f"{summary.status}{' (resumed)' if summary.resumed else ''}: read {summary.rows_read:,} "
         f"{check} stored {summary.rows_stored:,} + rejected {summary.rows_rejected:,} "
-        f"in {summary.seconds:.1f} s"
+        f"in {summary.seconds:.1f} s ({summary.rows_read / max(summary.seconds, 1e-9):,.0f} rows/s)"
     )
     if summary.report_path:
         console.print(f"rejected rows with their reasons: {summary.report_path}")

@@ -159,8 +159,9 @@ def _create_customers(
         return []
     table = Customer.__table__
     records = (
-        firsts.select(*profile_columns)
+        firsts.select("_row", *profile_columns)
         .with_columns(pl.lit(import_run_id).alias("import_run_id"))
+        .drop("_row")
         .to_dicts()
     )
     for record in records:

@@ -39,9 +39,10 @@ def _sample(rows: int, workdir: Path) -> Path:
     """The first ``rows`` data rows of the bundled file, as an xz CSV."""
     target = workdir / f"online_retail_{rows}.csv.xz"
     if not target.exists():
-        with lzma.open(_online_retail(), "rt", encoding="utf-8") as src, lzma.open(
-            target, "wt", encoding="utf-8", preset=1
-        ) as dst:
+        with (
+            lzma.open(_online_retail(), "rt", encoding="utf-8") as src,
+            lzma.open(target, "wt", encoding="utf-8", preset=1) as dst,
+        ):
             for index, line in enumerate(src):
                 if index > rows:
                     break
@@ -179,7 +180,8 @@ def _markdown(results: list[dict[str, float | int | str]]) -> str:
         "the peer's time or memory over crmind's on the same database (above 1: crmind is "
         "faster / smaller).",
         "",
-        "| database | input rows | case | seconds | rows/s | peak MiB | time ratio | memory ratio |",
+        "| database | input rows | case | seconds | rows/s | peak MiB | time ratio | memory "
+        "ratio |",
         "|---|---:|---|---:|---:|---:|---:|---:|",
     ]
     by_key = {(r["database"], r["input_rows"], r["case"]): r for r in results}

@@ -39,14 +39,15 @@ def test_every_command_has_help_with_an_example() -> None:
         name for name, _ in commands
     }
     for name, command in commands:
-        assert command.help and "Example: crmind" in command.help, name
+        assert "Example: crmind" in (command.help or ""), name
         result = runner.invoke(app, [*name.split(), "--help"])
         assert result.exit_code == 0, name
 
 
 def test_init_then_status_shows_an_empty_store(tmp_path: Path) -> None:
     code, out, _ = _invoke(tmp_path, "init")
-    assert code == 0 and "store ready" in out
+    assert code == 0
+    assert "store ready" in out
     code, out, _ = _invoke(tmp_path, "status", "--json")
     assert code == 0
     status = json.loads(out)
@@ -73,11 +74,12 @@ def test_import_prints_a_balanced_summary_and_report_path(tmp_path: Path) -> Non
 def test_unreadable_file_gives_one_line_and_exit_code_one(tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
     path.write_bytes(b"\x00\x01\x02binary\x00" * 100)
-    code, out, err = _invoke(tmp_path, "import", "orders", str(path))
+    code, _out, err = _invoke(tmp_path, "import", "orders", str(path))
     assert code == 1
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1
-    assert str(path) in err.replace("\n", "") and "binary" in err
+    assert str(path) in err.replace("\n", "")
+    assert "binary" in err
 
 
 def test_bad_map_option_is_a_clear_error(tmp_path: Path) -> None:
@@ -100,7 +102,8 @@ def test_python_dash_m_runs_the_cli() -> None:
         [sys.executable, "-m", "crmind", "--help"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0
-    assert "import" in result.stdout and "demo" in result.stdout
+    assert "import" in result.stdout
+    assert "demo" in result.stdout
 
 
 @pytest.mark.slow

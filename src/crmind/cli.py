@@ -3,7 +3,6 @@
 Library errors (:class:`crmind.errors.CrmindError`) become one red line on stderr and exit code 1.
 """
 
-
 import json
 import logging
 from collections.abc import Iterator
@@ -118,8 +117,7 @@ def init() -> None:
     with _errors_as_messages():
         engine, revision = init_store(_settings())
         console.print(
-            f"store ready at {engine.url.render_as_string(hide_password=True)} "
-            f"(schema {revision})"
+            f"store ready at {engine.url.render_as_string(hide_password=True)} (schema {revision})"
         )
 
 
@@ -228,7 +226,9 @@ def _make_import_command(kind: ImportKind) -> None:
             str | None,
             typer.Option(help="Name of the system the data comes from (keys are per source)."),
         ] = None,
-        encoding: Annotated[str | None, typer.Option(help="Text encoding (default: detected).")] = None,
+        encoding: Annotated[
+            str | None, typer.Option(help="Text encoding (default: detected).")
+        ] = None,
         delimiter: Annotated[
             str | None, typer.Option(help="Field delimiter (default: detected).")
         ] = None,
@@ -315,8 +315,15 @@ def status(
         runs.add_column(col)
     for r in result.recent_imports:
         runs.add_row(
-            str(r.id), r.kind, r.source, Path(r.file_name).name, r.status, f"{r.rows_read:,}",
-            f"{r.rows_new:,}", f"{r.rows_rejected:,}", f"{r.started_at:%Y-%m-%d %H:%M}",
+            str(r.id),
+            r.kind,
+            r.source,
+            Path(r.file_name).name,
+            r.status,
+            f"{r.rows_read:,}",
+            f"{r.rows_new:,}",
+            f"{r.rows_rejected:,}",
+            f"{r.started_at:%Y-%m-%d %H:%M}",
         )
     console.print(runs)
 
@@ -362,7 +369,9 @@ def _print_report(report: StoreReport) -> None:
     table.add_row("orders / returns", f"{report.orders:,} / {report.returns:,}")
     table.add_row("guest orders (no customer)", f"{report.guest_orders:,}")
     table.add_row("order lines / products", f"{report.order_lines:,} / {report.products:,}")
-    table.add_row("revenue gross / net of returns", f"{report.gross_revenue:,.2f} / {report.net_revenue:,.2f}")
+    table.add_row(
+        "revenue gross / net of returns", f"{report.gross_revenue:,.2f} / {report.net_revenue:,.2f}"
+    )
     if report.first_order and report.last_order:
         table.add_row("period", f"{report.first_order:%Y-%m-%d} .. {report.last_order:%Y-%m-%d}")
     table.add_row("customers who ordered again", f"{report.repeat_customer_share:.1%}")

@@ -62,4 +62,4 @@ LANGUAGE: Final = "language"
 
 # bookkeeping of an import
 ROW: Final = "_row"
-"""Where a record sits in its file, as a person would look for it (see ``crmind.ingest.readers``)."""
+"""Where a record sits in its file, as a person looks for it (see ``crmind.ingest.readers``)."""

@@ -85,13 +85,28 @@ def test_orders_are_stored_with_customers_products_and_returns(
 @pytest.mark.parametrize(
     ("row", "reason"),
     [
-        (["", "C1", "", "A", "Mug", "1", "1.0", "2024-03-01"], "missing required field 'order_number'"),
-        (["9", "C1", "", "A", "Mug", "1", "1.0", "31/31/2024"], "unparseable date in occurred_at: '31/31/2024'"),
-        (["9", "C1", "", "A", "Mug", "1", "abc", "2024-03-01"], "non-numeric unit_price value 'abc'"),
+        (
+            ["", "C1", "", "A", "Mug", "1", "1.0", "2024-03-01"],
+            "missing required field 'order_number'",
+        ),
+        (
+            ["9", "C1", "", "A", "Mug", "1", "1.0", "31/31/2024"],
+            "unparseable date in occurred_at: '31/31/2024'",
+        ),
+        (
+            ["9", "C1", "", "A", "Mug", "1", "abc", "2024-03-01"],
+            "non-numeric unit_price value 'abc'",
+        ),
         (["9", "C1", "", "A", "Mug", "1", "-2", "2024-03-01"], "negative unit price -2"),
         (["9", "C1", "", "A", "Mug", "0", "1.0", "2024-03-01"], "quantity is 0"),
-        (["9", "C1", "ann@", "A", "Mug", "1", "1.0", "2024-03-01"], "invalid e-mail address in email: 'ann@'"),
-        (["9", "C1", "", "A", "Mug", "1.5x", "1.0", "2024-03-01"], "non-numeric quantity value '1.5x'"),
+        (
+            ["9", "C1", "ann@", "A", "Mug", "1", "1.0", "2024-03-01"],
+            "invalid e-mail address in email: 'ann@'",
+        ),
+        (
+            ["9", "C1", "", "A", "Mug", "1.5x", "1.0", "2024-03-01"],
+            "non-numeric quantity value '1.5x'",
+        ),
     ],
 )
 def test_each_bad_value_is_rejected_with_its_reason_and_row(
@@ -115,7 +130,9 @@ def test_every_reason_of_a_row_is_kept(sqlite_engine: Engine, tmp_path: Path) ->
     assert "unparseable date in occurred_at: 'never'" in reason
 
 
-def test_duplicate_lines_are_rejected_naming_the_first(sqlite_engine: Engine, tmp_path: Path) -> None:
+def test_duplicate_lines_are_rejected_naming_the_first(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
     line = ["1", "C1", "", "A", "Mug", "1", "1.0", "2024-03-01"]
     path = write_csv(tmp_path / "orders.csv", ORDER_HEADER, [line, line, line])
     summary = import_file(sqlite_engine, orders_request(path))
@@ -131,15 +148,21 @@ def test_a_line_naming_another_customer_than_its_order_is_rejected(
         ["1", "C1", "", "A", "Mug", "1", "1.0", "2024-03-01"],
         ["1", "C2", "", "B", "Plate", "1", "1.0", "2024-03-01"],
     ]
-    summary = import_file(sqlite_engine, orders_request(write_csv(tmp_path / "o.csv", ORDER_HEADER, rows)))
-    assert rejects(sqlite_engine, summary.run_id) == {3: "order 1 belongs to customer C1 (row 2), not C2"}
+    summary = import_file(
+        sqlite_engine, orders_request(write_csv(tmp_path / "o.csv", ORDER_HEADER, rows))
+    )
+    assert rejects(sqlite_engine, summary.run_id) == {
+        3: "order 1 belongs to customer C1 (row 2), not C2"
+    }
 
 
 def test_unknown_product_is_rejected_when_the_file_has_no_product_names(
     sqlite_engine: Engine, tmp_path: Path
 ) -> None:
     products = write_csv(tmp_path / "products.csv", ["sku", "name"], [["A", "Mug"]])
-    import_file(sqlite_engine, ImportRequest(kind=ImportKind.PRODUCTS, path=products, source="shop"))
+    import_file(
+        sqlite_engine, ImportRequest(kind=ImportKind.PRODUCTS, path=products, source="shop")
+    )
     orders = write_csv(
         tmp_path / "orders.csv",
         ["order", "sku", "qty", "price", "date"],
@@ -163,7 +186,9 @@ def test_same_file_twice_changes_nothing(engine: Engine, tmp_path: Path) -> None
 
 
 def test_overlapping_file_adds_only_the_new_lines(engine: Engine, tmp_path: Path) -> None:
-    import_file(engine, orders_request(write_csv(tmp_path / "a.csv", ORDER_HEADER, GOOD_ORDERS[:3])))
+    import_file(
+        engine, orders_request(write_csv(tmp_path / "a.csv", ORDER_HEADER, GOOD_ORDERS[:3]))
+    )
     summary = import_file(
         engine, orders_request(write_csv(tmp_path / "b.csv", ORDER_HEADER, GOOD_ORDERS))
     )

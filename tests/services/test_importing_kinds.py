@@ -36,9 +36,7 @@ def test_customers_from_xlsx_with_duplicates_and_bad_contacts(
             "Birthday": ["1980-02-01", None, None, None, None],
         }
     ).write_excel(path)
-    summary = import_file(
-        engine, ImportRequest(kind=ImportKind.CUSTOMERS, path=path, source="crm")
-    )
+    summary = import_file(engine, ImportRequest(kind=ImportKind.CUSTOMERS, path=path, source="crm"))
     assert (summary.rows_read, summary.rows_new, summary.rows_rejected) == (5, 1, 4)
     reasons = _reasons(engine, summary.run_id)
     assert reasons[3] == "invalid e-mail address in email: 'not-an-email'"
@@ -109,8 +107,9 @@ def test_events_from_json_lines_link_customers_and_are_idempotent_without_ids(
     assert reasons[5].startswith("invalid JSON")
     with engine.connect() as conn:
         events = conn.execute(
-            select(Event.event_type, Event.occurred_at, Event.customer_id, Event.properties)
-            .order_by(Event.id)
+            select(
+                Event.event_type, Event.occurred_at, Event.customer_id, Event.properties
+            ).order_by(Event.id)
         ).all()
     assert len({e.customer_id for e in events}) == 1
     assert events[0].properties == {"page": "/"}
@@ -126,9 +125,7 @@ def test_feedback_in_chinese_gbk_csv_is_read_and_linked_to_orders(
 ) -> None:
     orders = tmp_path / "orders.csv"
     orders.write_text("order,email,amount,date\nA1,li@x.cn,20,2024-01-01\n", encoding="utf-8")
-    import_file(
-        sqlite_engine, ImportRequest(kind=ImportKind.ORDERS, path=orders, source="shop")
-    )
+    import_file(sqlite_engine, ImportRequest(kind=ImportKind.ORDERS, path=orders, source="shop"))
     path = tmp_path / "reviews.csv"
     path.write_bytes(
         "评论,评分,order,email\n物流很快，质量很好！,5,A1,li@x.cn\n,3,A1,li@x.cn\n".encode("gbk")

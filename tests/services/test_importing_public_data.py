@@ -45,9 +45,11 @@ def test_online_retail_accounts_for_every_row_and_second_import_adds_nothing(
     lines = order_lines(engine)
     assert lines.height == first.rows_new
     returns = lines.filter(lines["order_number"].str.starts_with("C"))
-    assert returns["is_return"].all() and (returns["quantity"] < 0).all()
+    assert returns["is_return"].all()
+    assert (returns["quantity"] < 0).all()
     report = store_report(engine)
-    assert report.first_order is not None and report.first_order.year == 2010
+    assert report.first_order is not None
+    assert report.first_order.year == 2010
     assert report.top_countries[0][0] == "United Kingdom"
 
 

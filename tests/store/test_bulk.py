@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, select
 
 from crmind.store.bulk import fetch_ids, insert_ignore
-from crmind.store.schema import Order, Product
+from crmind.store.schema import Order, Product, table_of
 
-PRODUCTS: Table = Product.__table__  # type: ignore[assignment]
-ORDERS: Table = Order.__table__  # type: ignore[assignment]
+PRODUCTS = table_of(Product)
+ORDERS = table_of(Order)
 
 
 def _products(*skus: str) -> pl.DataFrame:
@@ -54,5 +54,7 @@ def test_fetch_ids_returns_only_stored_keys(engine: Engine) -> None:
 
 def test_fetch_ids_of_no_keys_is_empty(engine: Engine) -> None:
     with engine.begin() as conn:
-        found = fetch_ids(conn, PRODUCTS, pl.DataFrame(schema={"source": pl.String, "sku": pl.String}))
+        found = fetch_ids(
+            conn, PRODUCTS, pl.DataFrame(schema={"source": pl.String, "sku": pl.String})
+        )
     assert found.height == 0

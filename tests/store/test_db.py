@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, func, select, text
 
 from crmind.errors import ConfigurationError
 from crmind.store.db import make_engine, sqlite_path, unit_of_work
@@ -34,18 +34,26 @@ def test_sqlite_path_only_for_sqlite_files() -> None:
     assert sqlite_path("postgresql+psycopg://u@h/db") is None
 
 
-def test_unit_of_work_rolls_back_when_the_block_raises(sqlite_engine: object) -> None:
-    from sqlalchemy import Engine, func, select
-
-    assert isinstance(sqlite_engine, Engine)
-    with pytest.raises(RuntimeError), unit_of_work(sqlite_engine) as session:
+def _add_run_then_fail(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
         session.add(
             ImportRun(
-                kind="orders", source="s", file_name="f", file_sha256="0" * 64, file_size=1,
-                file_format="csv", options={}, options_digest="d",
+                kind="orders",
+                source="s",
+                file_name="f",
+                file_sha256="0" * 64,
+                file_size=1,
+                file_format="csv",
+                options={},
+                options_digest="d",
             )
         )
         session.flush()
         raise RuntimeError("boom")
+
+
+def test_unit_of_work_rolls_back_when_the_block_raises(sqlite_engine: Engine) -> None:
+    with pytest.raises(RuntimeError, match="boom"):
+        _add_run_then_fail(sqlite_engine)
     with sqlite_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ImportRun)).scalar() == 0

@@ -171,7 +171,9 @@ FIELDS: dict[ImportKind, tuple[FieldSpec, ...]] = {
         _EMAIL,
         _PHONE,
         _f(c.PRODUCT_ID, FieldType.KEY, *_PRODUCT_KEY.synonyms),
-        _f(c.ORDER_NUMBER, FieldType.KEY, "invoiceno", "orderid", "orderno", "order", "ordernumber"),
+        _f(
+            c.ORDER_NUMBER, FieldType.KEY, "invoiceno", "orderid", "orderno", "order", "ordernumber"
+        ),
         _f(c.OCCURRED_AT, FieldType.DATETIME, *_OCCURRED_SYNONYMS),
         _CHANNEL,
         _f(c.LANGUAGE, FieldType.TEXT, "lang", "locale"),

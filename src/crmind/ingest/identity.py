@@ -19,7 +19,7 @@ import polars as pl
 from sqlalchemy import Connection, insert
 
 from crmind.store.bulk import fetch_ids, insert_ignore
-from crmind.store.schema import Customer, CustomerIdentity
+from crmind.store.schema import Customer, CustomerIdentity, table_of
 
 logger = logging.getLogger(__name__)
 
@@ -139,13 +139,15 @@ def _known_tokens(conn: Connection, source: str, keyed: pl.DataFrame) -> dict[tu
             pl.DataFrame(
                 {
                     "kind": pl.Series([kind] * len(values), dtype=pl.String),
-                    "source": pl.Series([source if kind == "source_key" else ""] * len(values), dtype=pl.String),
+                    "source": pl.Series(
+                        [source if kind == "source_key" else ""] * len(values), dtype=pl.String
+                    ),
                     "value": values.cast(pl.String),
                 }
             )
         )
     keys = pl.concat(frames)
-    found = fetch_ids(conn, CustomerIdentity.__table__, keys, id_column="customer_id")  # type: ignore[arg-type]
+    found = fetch_ids(conn, table_of(CustomerIdentity), keys, id_column="customer_id")
     return {
         (kind, value): int(customer)
         for kind, value, customer in found.select("kind", "value", "customer_id").iter_rows()
@@ -157,7 +159,7 @@ def _create_customers(
 ) -> list[int]:
     if firsts.height == 0:
         return []
-    table = Customer.__table__
+    table = table_of(Customer)
     records = (
         firsts.select("_row", *profile_columns)
         .with_columns(pl.lit(import_run_id).alias("import_run_id"))
@@ -167,7 +169,7 @@ def _create_customers(
     for record in records:
         if isinstance(record.get("attributes"), str):
             record["attributes"] = json.loads(record["attributes"])
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)  # type: ignore[attr-defined]
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return [int(row[0]) for row in conn.execute(statement, records)]
 
 
@@ -194,4 +196,4 @@ def _record_identities(
             )
         )
         frames.append(part)
-    insert_ignore(conn, CustomerIdentity.__table__, pl.concat(frames))  # type: ignore[arg-type]
+    insert_ignore(conn, table_of(CustomerIdentity), pl.concat(frames))

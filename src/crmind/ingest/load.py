@@ -17,7 +17,15 @@ from crmind.ingest.fields import ImportKind
 from crmind.ingest.identity import CUSTOMER_KEY, RESOLVED, resolve_customers
 from crmind.ingest.rules import EXTRAS
 from crmind.store.bulk import fetch_ids, insert_ignore
-from crmind.store.schema import Customer, Event, Feedback, Order, OrderLine, Product
+from crmind.store.schema import (
+    Customer,
+    Event,
+    Feedback,
+    Order,
+    OrderLine,
+    Product,
+    table_of,
+)
 
 
 @dataclass(frozen=True)
@@ -35,11 +43,6 @@ class LoadContext:
 class BatchCounts:
     new: int
     existing: int
-
-
-def _table(model: type) -> Table:
-    table: Table = model.__table__  # type: ignore[attr-defined]
-    return table
 
 
 def order_headers(valid: pl.DataFrame) -> pl.DataFrame:
@@ -108,7 +111,7 @@ def _resolve(
 
 def _product_ids(conn: Connection, batch: pl.DataFrame, context: LoadContext) -> pl.DataFrame:
     skus = batch.select(pl.col(c.PRODUCT_ID).cast(pl.String).alias("sku")).drop_nulls().unique()
-    products = _table(Product)
+    products = table_of(Product)
     if context.products is not None:
         named = context.products.join(skus, on="sku", how="semi").with_columns(
             pl.lit(context.source).alias("source"),
@@ -117,24 +120,25 @@ def _product_ids(conn: Connection, batch: pl.DataFrame, context: LoadContext) ->
         insert_ignore(conn, products, named)
     keys = skus.select(pl.lit(context.source).alias("source"), "sku")
     ids = fetch_ids(conn, products, keys).select("sku", pl.col("id").alias("_product"))
-    return batch.join(
-        ids, left_on=pl.col(c.PRODUCT_ID).cast(pl.String), right_on="sku", how="left"
-    ).drop(c.PRODUCT_ID).rename({"_product": c.PRODUCT_ID})
+    return (
+        batch.join(ids, left_on=pl.col(c.PRODUCT_ID).cast(pl.String), right_on="sku", how="left")
+        .drop(c.PRODUCT_ID)
+        .rename({"_product": c.PRODUCT_ID})
+    )
 
 
 def _write_orders(conn: Connection, batch: pl.DataFrame, context: LoadContext) -> BatchCounts:
     assert context.orders is not None
-    batch, _ = _resolve(conn, batch, context, {"name": pl.col(c.NAME), "country": pl.col(c.COUNTRY)})
+    batch, _ = _resolve(
+        conn, batch, context, {"name": pl.col(c.NAME), "country": pl.col(c.COUNTRY)}
+    )
     batch = _product_ids(conn, batch, context)
     customer_of_order = batch.sort(c.ROW).group_by(c.ORDER_NUMBER).agg(pl.col(RESOLVED).first())
-    headers = (
-        context.orders.join(customer_of_order, on=c.ORDER_NUMBER, how="inner")
-        .with_columns(
-            pl.lit(context.source).alias("source"),
-            pl.lit(context.import_run_id, pl.Int64).alias("import_run_id"),
-        )
+    headers = context.orders.join(customer_of_order, on=c.ORDER_NUMBER, how="inner").with_columns(
+        pl.lit(context.source).alias("source"),
+        pl.lit(context.import_run_id, pl.Int64).alias("import_run_id"),
     )
-    orders = _table(Order)
+    orders = table_of(Order)
     insert_ignore(conn, orders, headers)
     keys = headers.select("source", c.ORDER_NUMBER)
     ids = fetch_ids(conn, orders, keys).select(c.ORDER_NUMBER, pl.col("id").alias("order_id"))
@@ -148,7 +152,7 @@ def _write_orders(conn: Connection, batch: pl.DataFrame, context: LoadContext) -
         pl.col(c.IS_OUTLIER).fill_null(False),
         pl.lit(context.import_run_id, pl.Int64).alias("import_run_id"),
     )
-    inserted = insert_ignore(conn, _table(OrderLine), lines)
+    inserted = insert_ignore(conn, table_of(OrderLine), lines)
     return BatchCounts(inserted, batch.height - inserted)
 
 
@@ -177,7 +181,7 @@ def _write_customers(conn: Connection, batch: pl.DataFrame, context: LoadContext
         profile = existing.select(
             pl.col(RESOLVED).alias("_id"), *(e.alias(n) for n, e in CUSTOMER_PROFILE.items())
         )
-        _update_given(conn, _table(Customer), profile)
+        _update_given(conn, table_of(Customer), profile)
     new = batch.filter(is_new).height
     return BatchCounts(new, batch.height - new)
 
@@ -211,7 +215,7 @@ def _write_products(conn: Connection, batch: pl.DataFrame, context: LoadContext)
         pl.col(EXTRAS).alias("attributes"),
         pl.lit(context.import_run_id, pl.Int64).alias("import_run_id"),
     )
-    inserted = insert_ignore(conn, _table(Product), rows)
+    inserted = insert_ignore(conn, table_of(Product), rows)
     return BatchCounts(inserted, batch.height - inserted)
 
 
@@ -229,7 +233,7 @@ def _write_events(conn: Connection, batch: pl.DataFrame, context: LoadContext) -
         pl.col(EXTRAS).alias("properties"),
         pl.lit(context.import_run_id, pl.Int64).alias("import_run_id"),
     )
-    inserted = insert_ignore(conn, _table(Event), rows)
+    inserted = insert_ignore(conn, table_of(Event), rows)
     return BatchCounts(inserted, batch.height - inserted)
 
 
@@ -239,7 +243,7 @@ def _write_feedback(conn: Connection, batch: pl.DataFrame, context: LoadContext)
     numbers = batch.select(
         pl.lit(context.source).alias("source"), pl.col(c.ORDER_NUMBER).cast(pl.String)
     ).drop_nulls()
-    order_ids = fetch_ids(conn, _table(Order), numbers).select(
+    order_ids = fetch_ids(conn, table_of(Order), numbers).select(
         c.ORDER_NUMBER, pl.col("id").alias("order_id")
     )
     batch = batch.with_columns(pl.col(c.ORDER_NUMBER).cast(pl.String)).join(
@@ -258,5 +262,5 @@ def _write_feedback(conn: Connection, batch: pl.DataFrame, context: LoadContext)
         pl.col(c.OCCURRED_AT).cast(pl.Datetime("us")),
         pl.lit(context.import_run_id, pl.Int64).alias("import_run_id"),
     )
-    inserted = insert_ignore(conn, _table(Feedback), rows)
+    inserted = insert_ignore(conn, table_of(Feedback), rows)
     return BatchCounts(inserted, batch.height - inserted)

@@ -80,8 +80,9 @@ def _orders(checked: Checked, options: ValidationOptions, preset: Preset | None)
     qty = pl.col(c.QUANTITY).cast(pl.Float64)
     frame = frame.with_columns(qty.fill_null(1.0).alias(c.QUANTITY))
     frame = frame.with_columns(
-        pl.coalesce(pl.col(c.AMOUNT).cast(pl.Float64), qty * pl.col(c.UNIT_PRICE).cast(pl.Float64))
-        .alias(c.AMOUNT),
+        pl.coalesce(
+            pl.col(c.AMOUNT).cast(pl.Float64), qty * pl.col(c.UNIT_PRICE).cast(pl.Float64)
+        ).alias(c.AMOUNT),
         pl.coalesce(
             pl.col(c.UNIT_PRICE).cast(pl.Float64),
             pl.when(qty != 0).then(pl.col(c.AMOUNT).cast(pl.Float64) / qty),
@@ -95,7 +96,9 @@ def _orders(checked: Checked, options: ValidationOptions, preset: Preset | None)
     checked.frame = frame
     checked.add_reason(
         c.ORDER_NUMBER,
-        pl.when(pl.col(c.ORDER_NUMBER).is_null()).then(pl.lit("missing required field 'order_number'")),
+        pl.when(pl.col(c.ORDER_NUMBER).is_null()).then(
+            pl.lit("missing required field 'order_number'")
+        ),
     )
     given = [f"_raw__{f}" for f in (c.UNIT_PRICE, c.AMOUNT) if f"_raw__{f}" in frame.columns]
     neither = pl.all_horizontal([pl.col(col).is_null() for col in given] or [pl.lit(True)])
@@ -116,8 +119,17 @@ def _orders(checked: Checked, options: ValidationOptions, preset: Preset | None)
             pl.format("currency '{}' is not a 3-letter ISO 4217 code", pl.col(c.CURRENCY))
         ),
     )
-    line_key = [c.ORDER_NUMBER, c.PRODUCT_ID, c.QUANTITY, c.UNIT_PRICE, c.AMOUNT, c.OCCURRED_AT,
-                c.CUSTOMER_ID, c.EMAIL, c.PHONE]
+    line_key = [
+        c.ORDER_NUMBER,
+        c.PRODUCT_ID,
+        c.QUANTITY,
+        c.UNIT_PRICE,
+        c.AMOUNT,
+        c.OCCURRED_AT,
+        c.CUSTOMER_ID,
+        c.EMAIL,
+        c.PHONE,
+    ]
     _no_duplicates(
         checked,
         line_key,
@@ -128,11 +140,15 @@ def _orders(checked: Checked, options: ValidationOptions, preset: Preset | None)
     frame = checked.frame
     is_return = pl.col(c.IS_RETURN).cast(pl.Boolean)
     if preset is not None and preset.return_prefix:
-        is_return = is_return.fill_null(pl.col(c.ORDER_NUMBER).str.starts_with(preset.return_prefix))
+        is_return = is_return.fill_null(
+            pl.col(c.ORDER_NUMBER).str.starts_with(preset.return_prefix)
+        )
     frame = frame.with_columns(
         is_return.alias(c.IS_RETURN),
-        (clean.flag_outliers(frame[c.QUANTITY]) | clean.flag_outliers(frame[c.UNIT_PRICE].fill_null(0)))
-        .alias(c.IS_OUTLIER),
+        (
+            clean.flag_outliers(frame[c.QUANTITY])
+            | clean.flag_outliers(frame[c.UNIT_PRICE].fill_null(0))
+        ).alias(c.IS_OUTLIER),
     )
     line_number = pl.int_range(1, pl.len() + 1).over(c.ORDER_NUMBER, order_by=c.ROW)
     valid_lines = frame.filter(ok).select(c.ROW, line_number.alias(c.LINE_NUMBER))
@@ -211,9 +227,7 @@ def _no_duplicates(
     ok = ~checked.failing()
     present = pl.any_horizontal([pl.col(k).is_not_null() for k in keys])
     first_row = pl.col(c.ROW).min().over(keys)
-    frame = checked.frame.with_columns(
-        pl.when(ok & present).then(first_row).alias("_first_row")
-    )
+    frame = checked.frame.with_columns(pl.when(ok & present).then(first_row).alias("_first_row"))
     checked.frame = frame
     if isinstance(key, str):
         message = pl.format(

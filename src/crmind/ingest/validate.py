@@ -201,10 +201,10 @@ def split_rejects(table: RawTable, checked: Checked) -> tuple[pl.DataFrame, pl.D
     reasons = checked.reason_columns
     frame = checked.frame
     failing = checked.failing()
-    field_expr = pl.coalesce(
-        [pl.when(pl.col(r).is_not_null()).then(pl.lit(r[len(REASON_PREFIX) :])) for r in reasons]
-        or [pl.lit(None, pl.String)]
-    )
+    field_names: list[pl.Expr] = [
+        pl.when(pl.col(r).is_not_null()).then(pl.lit(r[len(REASON_PREFIX) :])) for r in reasons
+    ]
+    field_expr = pl.coalesce(field_names or [pl.lit(None, pl.String)])
     reason_expr = (
         pl.concat_list(reasons).list.drop_nulls().list.join("; ")
         if reasons
@@ -230,9 +230,9 @@ def split_rejects(table: RawTable, checked: Checked) -> tuple[pl.DataFrame, pl.D
         },
         schema={c.ROW: pl.Int64, "field": pl.String, "reason": pl.String, "raw": pl.String},
     )
-    rejects = pl.concat(
-        [rejects.cast({c.ROW: pl.Int64}), reader_rejects], how="vertical"
-    ).sort(c.ROW)
+    rejects = pl.concat([rejects.cast({c.ROW: pl.Int64}), reader_rejects], how="vertical").sort(
+        c.ROW
+    )
     keep = [col for col in frame.columns if not col.startswith("_") or col == c.ROW]
     valid = frame.filter(~failing).select(keep)
     return valid, rejects

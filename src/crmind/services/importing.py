@@ -34,9 +34,9 @@ from crmind.ingest.mapping import ColumnMapping, resolve_mapping
 from crmind.ingest.presets import PRESETS, Preset
 from crmind.ingest.readers import RawTable, read_table
 from crmind.ingest.rules import apply_rules
-from crmind.ingest.validate import ValidationOptions, parse_fields, split_rejects
+from crmind.ingest.validate import Checked, ValidationOptions, parse_fields, split_rejects
 from crmind.store.bulk import fetch_ids, insert_ignore
-from crmind.store.schema import ImportReject, ImportRun, Product
+from crmind.store.schema import ImportReject, ImportRun, Product, table_of
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +155,9 @@ def import_file(
     previous = _previous_run(engine, request.kind, source, sha256, digest)
     if previous is not None and previous.status == "completed":
         logger.info("%s was imported completely by run %s", request.path, previous.id)
-        return _summary(engine, previous, request, time.perf_counter() - started, "already imported")
+        return _summary(
+            engine, previous, request, time.perf_counter() - started, "already imported"
+        )
     valid, rejects, notes = _validate(engine, table, mapping, options, preset, source)
     if previous is None:
         run_id = _start_run(engine, request, source, sha256, size, table, run_options, digest)
@@ -173,14 +175,24 @@ def import_file(
     try:
         _write_batches(engine, run_id, valid, rejects, context, checkpoint, request, progress)
     except BaseException as exc:
-        _finish_run(engine, run_id, "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", repr(exc))
+        _finish_run(
+            engine,
+            run_id,
+            "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed",
+            repr(exc),
+        )
         raise
     report = _write_report(engine, run_id, request.path, reports_dir)
     _finish_run(engine, run_id, "completed", None, report)
     run = _load_run(engine, run_id)
     return _summary(
-        engine, run, request, time.perf_counter() - started, "completed",
-        resumed=previous is not None, notes=tuple(notes),
+        engine,
+        run,
+        request,
+        time.perf_counter() - started,
+        "completed",
+        resumed=previous is not None,
+        notes=tuple(notes),
     )
 
 
@@ -195,7 +207,7 @@ def _run_options(
         "encoding": request.encoding,
         "delimiter": request.delimiter,
         "sheet": request.sheet,
-        **{k: v for k, v in asdict(options).items()},
+        **dict(asdict(options).items()),
     }
 
 
@@ -215,24 +227,23 @@ def _validate(
     return valid, rejects, checked.notes
 
 
-def _known_products_only(engine: Engine, checked: object, source: str) -> None:
+def _known_products_only(engine: Engine, checked: Checked, source: str) -> None:
     """Without product names in the file, a product code must already be in the store."""
-    from crmind.ingest.validate import Checked
-
-    assert isinstance(checked, Checked)
     frame = checked.frame
     if frame[c.PRODUCT_ID].null_count() == frame.height:
         return
     skus = frame.select(pl.col(c.PRODUCT_ID).cast(pl.String).alias("sku")).drop_nulls().unique()
     with engine.connect() as conn:
         known = fetch_ids(
-            conn, Product.__table__, skus.select(pl.lit(source).alias("source"), "sku")  # type: ignore[arg-type]
+            conn,
+            table_of(Product),
+            skus.select(pl.lit(source).alias("source"), "sku"),
         )["sku"]
     checked.add_reason(
         c.PRODUCT_ID,
-        pl.when(pl.col(c.PRODUCT_ID).is_not_null() & ~pl.col(c.PRODUCT_ID).is_in(known.implode())).then(
-            pl.format("unknown product '{}' (import products first)", pl.col(c.PRODUCT_ID))
-        ),
+        pl.when(
+            pl.col(c.PRODUCT_ID).is_not_null() & ~pl.col(c.PRODUCT_ID).is_in(known.implode())
+        ).then(pl.format("unknown product '{}' (import products first)", pl.col(c.PRODUCT_ID))),
     )
 
 
@@ -317,7 +328,7 @@ def _write_batches(
             counts = write_batch(conn, batch_valid, context)
             rejected = insert_ignore(
                 conn,
-                ImportReject.__table__,  # type: ignore[arg-type]
+                table_of(ImportReject),
                 batch_rejects.select(
                     pl.lit(run_id, pl.Int64).alias("import_run_id"),
                     pl.col(c.ROW).alias("row"),

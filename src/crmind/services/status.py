@@ -44,8 +44,15 @@ def store_status(engine: Engine, recent: int = 5) -> StoreStatus:
         runs = session.scalars(select(ImportRun).order_by(ImportRun.id.desc()).limit(recent))
         lines = [
             RunLine(
-                r.id, r.kind, r.source, r.file_name, r.status, r.rows_read, r.rows_new,
-                r.rows_rejected, r.started_at,
+                r.id,
+                r.kind,
+                r.source,
+                r.file_name,
+                r.status,
+                r.rows_read,
+                r.rows_new,
+                r.rows_rejected,
+                r.started_at,
             )
             for r in runs
         ]

@@ -1,1 +1,1 @@
-"""The store: the one source of truth (SQLAlchemy 2 + Alembic; SQLite by default, PostgreSQL by URL)."""
+"""The store: the one source of truth (SQLAlchemy 2 + Alembic; SQLite default, PostgreSQL)."""

@@ -76,7 +76,7 @@ def fetch_ids(
     Keys the table does not hold are left out.
     """
     key_cols = keys.columns
-    schema = {**keys.schema, id_column: pl.Int64}
+    schema: dict[str, pl.DataType] = {**keys.schema, id_column: pl.Int64()}
     if keys.height == 0:
         return pl.DataFrame(schema=schema)
     unique = keys.unique(maintain_order=True)

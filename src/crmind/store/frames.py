@@ -60,7 +60,9 @@ def order_lines(engine: Engine) -> pl.DataFrame:
     return read_sql(engine, ORDER_LINES_SQL, ORDER_LINE_TYPES)
 
 
-def table_frame(engine: Engine, name: str, types: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
+def table_frame(
+    engine: Engine, name: str, types: dict[str, pl.DataType] | None = None
+) -> pl.DataFrame:
     """A whole table of the store as a frame."""
     quoted = engine.dialect.identifier_preparer.quote(name)
     return read_sql(engine, f"SELECT * FROM {quoted}", types)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -243,3 +244,10 @@ TABLES_IN_ORDER = (
     "feedback",
 )
 """Tables in foreign-key order (parents first)."""
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a mapped class (for set-based writes and reads)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

@@ -88,8 +88,10 @@ def resolve_customers(
                 min(previous, customer),
             )
         component_customer[root] = min(customer, previous or customer)
-    roots = [groups.find(_tokens(row)[0]) for row in keyed.select(*KINDS).iter_rows()]
-    keyed = keyed.with_columns(pl.Series("_root", [f"{k}\x1f{v}" for k, v in roots]))
+    combos = keyed.select(*KINDS).unique()
+    roots = [groups.find(_tokens(row)[0]) for row in combos.iter_rows()]
+    combos = combos.with_columns(pl.Series("_root", [f"{k}\x1f{v}" for k, v in roots]))
+    keyed = keyed.join(combos, on=list(KINDS), how="left", nulls_equal=True)
     firsts = keyed.sort("_row").unique("_root", keep="first", maintain_order=True)
     new_roots = [
         root for root in firsts["_root"].to_list() if _split(root) not in component_customer

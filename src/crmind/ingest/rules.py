@@ -150,9 +150,9 @@ def _orders(checked: Checked, options: ValidationOptions, preset: Preset | None)
             | clean.flag_outliers(frame[c.UNIT_PRICE].fill_null(0))
         ).alias(c.IS_OUTLIER),
     )
-    line_number = pl.int_range(1, pl.len() + 1).over(c.ORDER_NUMBER, order_by=c.ROW)
-    valid_lines = frame.filter(ok).select(c.ROW, line_number.alias(c.LINE_NUMBER))
-    checked.frame = frame.join(valid_lines, on=c.ROW, how="left", maintain_order="left")
+    # rows are in file order: the n-th valid line of an order is its line n
+    line_number = ok.cast(pl.Int64).cum_sum().over(c.ORDER_NUMBER)
+    checked.frame = frame.with_columns(pl.when(ok).then(line_number).alias(c.LINE_NUMBER))
 
 
 def _as_written(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -176,16 +176,10 @@ def _synthesized_order_number(parts: tuple[str, ...]) -> pl.Expr:
 
 def _one_customer_per_order(checked: Checked) -> None:
     ok = ~checked.failing()
-    first = (
-        checked.frame.filter(ok)
-        .sort(c.ROW)
-        .group_by(c.ORDER_NUMBER, maintain_order=True)
-        .agg(
-            pl.col(c.CUSTOMER_ID).first().alias("_order_customer"),
-            pl.col(c.ROW).first().alias("_order_first_row"),
-        )
+    checked.frame = checked.frame.with_columns(
+        pl.col(c.CUSTOMER_ID).filter(ok).first().over(c.ORDER_NUMBER).alias("_order_customer"),
+        pl.col(c.ROW).filter(ok).first().over(c.ORDER_NUMBER).alias("_order_first_row"),
     )
-    checked.frame = checked.frame.join(first, on=c.ORDER_NUMBER, how="left", maintain_order="left")
     differs = pl.col(c.CUSTOMER_ID).ne_missing(pl.col("_order_customer"))
     checked.add_reason(
         c.CUSTOMER_ID,
@@ -226,9 +220,11 @@ def _no_duplicates(
     keys = [key] if isinstance(key, str) else key
     ok = ~checked.failing()
     present = pl.any_horizontal([pl.col(k).is_not_null() for k in keys])
-    first_row = pl.col(c.ROW).min().over(keys)
-    frame = checked.frame.with_columns(pl.when(ok & present).then(first_row).alias("_first_row"))
-    checked.frame = frame
+    candidate = ok & present
+    first_row = pl.col(c.ROW).filter(candidate).min().over(keys)
+    checked.frame = checked.frame.with_columns(
+        pl.when(candidate).then(first_row).alias("_first_row")
+    )
     if isinstance(key, str):
         message = pl.format(
             what.replace("{key}", key).replace("'{value}'", "'{}'") + " (first at row {})",
@@ -236,7 +232,7 @@ def _no_duplicates(
             pl.col("_first_row"),
         )
     else:
-        message = pl.format(what.replace("{}", "{}"), pl.col("_first_row"))
+        message = pl.format(what, pl.col("_first_row"))
     checked.add_reason(
         keys[0],
         pl.when(ok & present & (pl.col("_first_row") != pl.col(c.ROW))).then(message),

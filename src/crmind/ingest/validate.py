@@ -214,9 +214,9 @@ def split_rejects(table: RawTable, checked: Checked) -> tuple[pl.DataFrame, pl.D
         c.ROW, field_expr.alias("field"), reason_expr.alias("reason")
     )
     raw = (
-        table.frame.select(
+        table.frame.join(bad.select(c.ROW), on=c.ROW, how="semi").select(
             c.ROW, pl.struct(pl.exclude(c.ROW)).struct.json_encode().alias("raw")
-        ).join(bad.select(c.ROW), on=c.ROW, how="semi")
+        )
         if bad.height
         else pl.DataFrame(schema={c.ROW: pl.Int64, "raw": pl.String})
     )

@@ -159,8 +159,12 @@ def import_file(
             engine, previous, request, time.perf_counter() - started, "already imported"
         )
     valid, rejects, notes = _validate(engine, table, mapping, options, preset, source)
+    file_format, rows_read = table.format, table.rows_read
+    del table  # the parsed rows are all we need from here on: free the raw text
     if previous is None:
-        run_id = _start_run(engine, request, source, sha256, size, table, run_options, digest)
+        run_id = _start_run(
+            engine, request, source, (sha256, size, file_format, rows_read), run_options, digest
+        )
         checkpoint = 0
     else:
         run_id, checkpoint = previous.id, previous.rows_committed
@@ -273,12 +277,11 @@ def _start_run(
     engine: Engine,
     request: ImportRequest,
     source: str,
-    sha256: str,
-    size: int,
-    table: RawTable,
+    file_facts: tuple[str, int, str, int],
     run_options: dict[str, object],
     digest: str,
 ) -> int:
+    sha256, size, file_format, rows_read = file_facts
     with engine.begin() as conn:
         result = conn.execute(
             insert(ImportRun).returning(ImportRun.id),
@@ -288,11 +291,11 @@ def _start_run(
                 "file_name": str(request.path),
                 "file_sha256": sha256,
                 "file_size": size,
-                "file_format": table.format,
+                "file_format": file_format,
                 "options": run_options,
                 "options_digest": digest,
                 "status": "running",
-                "rows_read": table.rows_read,
+                "rows_read": rows_read,
                 "rows_new": 0,
                 "rows_existing": 0,
                 "rows_rejected": 0,

@@ -14,6 +14,8 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Table
 
+COPY_CHUNK_ROWS = 100_000
+
 SQLITE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S%.6f"
 """How SQLAlchemy's DateTime type writes to SQLite (so both read back the same)."""
 
@@ -117,9 +119,16 @@ def _copy_to_temp(conn: Connection, table_name: str, frame: pl.DataFrame) -> str
         "WITH NO DATA"
     )
     raw: Any = conn.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(f"COPY {staging} ({cols}) FROM STDIN") as copy:
-        for row in _pg_ready(frame).iter_rows():
-            copy.write_row(row)
+    ready = _pg_ready(frame)
+    statement = f"COPY {staging} ({cols}) FROM STDIN WITH (FORMAT csv)"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for start in range(0, ready.height, COPY_CHUNK_ROWS):
+            # CSV written by polars: no Python object per value; an unquoted empty field is NULL
+            copy.write(
+                ready.slice(start, COPY_CHUNK_ROWS).write_csv(
+                    include_header=False, datetime_format="%Y-%m-%d %H:%M:%S%.6f"
+                )
+            )
     return staging
 
 

@@ -9,23 +9,17 @@ was imported completely before (same content, kind, source and options) is not w
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import logging
-import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select, update
 
-import crmind
 from crmind import columns as c
 from crmind.errors import ImportFileError, MappingError
 from crmind.ingest.fields import ImportKind
@@ -35,6 +29,15 @@ from crmind.ingest.presets import PRESETS, Preset
 from crmind.ingest.readers import RawTable, read_table
 from crmind.ingest.rules import apply_rules
 from crmind.ingest.validate import Checked, ValidationOptions, parse_fields, split_rejects
+from crmind.services.import_runs import (
+    FileFacts,
+    finish_run,
+    load_run,
+    previous_run,
+    reason_family,
+    start_run,
+    write_report,
+)
 from crmind.store.bulk import fetch_ids, insert_ignore
 from crmind.store.schema import ImportReject, ImportRun, Product, table_of
 
@@ -152,7 +155,7 @@ def import_file(
     )
     run_options = _run_options(request, source, mapping, options)
     digest = hashlib.sha256(json.dumps(run_options, sort_keys=True).encode()).hexdigest()
-    previous = _previous_run(engine, request.kind, source, sha256, digest)
+    previous = previous_run(engine, str(request.kind), source, sha256, digest)
     if previous is not None and previous.status == "completed":
         logger.info("%s was imported completely by run %s", request.path, previous.id)
         return _summary(
@@ -162,9 +165,8 @@ def import_file(
     file_format, rows_read = table.format, table.rows_read
     del table  # the parsed rows are all we need from here on: free the raw text
     if previous is None:
-        run_id = _start_run(
-            engine, request, source, (sha256, size, file_format, rows_read), run_options, digest
-        )
+        facts = FileFacts(request.path, sha256, size, file_format, rows_read)
+        run_id = start_run(engine, str(request.kind), source, facts, run_options, digest)
         checkpoint = 0
     else:
         run_id, checkpoint = previous.id, previous.rows_committed
@@ -179,16 +181,15 @@ def import_file(
     try:
         _write_batches(engine, run_id, valid, rejects, context, checkpoint, request, progress)
     except BaseException as exc:
-        _finish_run(
-            engine,
-            run_id,
-            "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed",
-            repr(exc),
-        )
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        try:
+            finish_run(engine, run_id, status, repr(exc))
+        except Exception:  # the store itself may be what failed; keep the first error
+            logger.exception("could not record run %s as %s", run_id, status)
         raise
-    report = _write_report(engine, run_id, request.path, reports_dir)
-    _finish_run(engine, run_id, "completed", None, report)
-    run = _load_run(engine, run_id)
+    report = write_report(engine, run_id, request.path, reports_dir)
+    finish_run(engine, run_id, "completed", None, report)
+    run = load_run(engine, run_id)
     return _summary(
         engine,
         run,
@@ -251,60 +252,6 @@ def _known_products_only(engine: Engine, checked: Checked, source: str) -> None:
     )
 
 
-def _previous_run(
-    engine: Engine, kind: ImportKind, source: str, sha256: str, digest: str
-) -> ImportRun | None:
-    with Session(engine) as session:
-        return session.scalars(
-            select(ImportRun)
-            .where(
-                ImportRun.kind == str(kind),
-                ImportRun.source == source,
-                ImportRun.file_sha256 == sha256,
-                ImportRun.options_digest == digest,
-            )
-            .order_by(ImportRun.id.desc())
-            .limit(1)
-        ).first()
-
-
-def _load_run(engine: Engine, run_id: int) -> ImportRun:
-    with Session(engine) as session:
-        return session.get_one(ImportRun, run_id)
-
-
-def _start_run(
-    engine: Engine,
-    request: ImportRequest,
-    source: str,
-    file_facts: tuple[str, int, str, int],
-    run_options: dict[str, object],
-    digest: str,
-) -> int:
-    sha256, size, file_format, rows_read = file_facts
-    with engine.begin() as conn:
-        result = conn.execute(
-            insert(ImportRun).returning(ImportRun.id),
-            {
-                "kind": str(request.kind),
-                "source": source,
-                "file_name": str(request.path),
-                "file_sha256": sha256,
-                "file_size": size,
-                "file_format": file_format,
-                "options": run_options,
-                "options_digest": digest,
-                "status": "running",
-                "rows_read": rows_read,
-                "rows_new": 0,
-                "rows_existing": 0,
-                "rows_rejected": 0,
-                "rows_committed": 0,
-            },
-        )
-        return int(result.scalar_one())
-
-
 def _write_batches(
     engine: Engine,
     run_id: int,
@@ -355,56 +302,6 @@ def _write_batches(
             progress(done, total)
 
 
-def _finish_run(
-    engine: Engine, run_id: int, status: str, error: str | None, report: Path | None = None
-) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            update(ImportRun)
-            .where(ImportRun.id == run_id)
-            .values(
-                status=status,
-                error=error,
-                finished_at=datetime.now(UTC).replace(tzinfo=None),
-                report_path=str(report) if report else None,
-            )
-        )
-
-
-def _write_report(
-    engine: Engine, run_id: int, input_path: Path, reports_dir: Path | None
-) -> Path | None:
-    """Write the run's rejects as CSV next to the input, or in ``reports_dir`` if that is not
-    writable; returns the path, or None when nothing was rejected."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(ImportReject.row, ImportReject.field, ImportReject.reason, ImportReject.raw)
-            .where(ImportReject.import_run_id == run_id)
-            .order_by(ImportReject.row)
-        ).all()
-    if not rows:
-        return None
-    target = input_path.with_name(f"{input_path.name}.rejects.csv")
-    beside_input = os.access(target.parent, os.W_OK) and not _inside_package(input_path)
-    if not beside_input and reports_dir is not None:
-        reports_dir.mkdir(parents=True, exist_ok=True)
-        target = reports_dir / f"run-{run_id}-{input_path.name}.rejects.csv"
-    try:
-        with target.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["row", "field", "reason", "raw"])
-            writer.writerows(rows)
-    except OSError as exc:
-        logger.warning("could not write the reject report %s: %s", target, exc)
-        return None
-    return target
-
-
-def _inside_package(path: Path) -> bool:
-    """True for files shipped inside crmind (the demo data): their reports go elsewhere."""
-    return Path(crmind.__file__).parent.resolve() in path.resolve().parents
-
-
 def _summary(
     engine: Engine,
     run: ImportRun,
@@ -421,7 +318,7 @@ def _summary(
         ).scalars()
         counts: dict[str, int] = {}
         for reason in reasons:
-            family = _reason_family(reason)
+            family = reason_family(reason)
             counts[family] = counts.get(family, 0) + 1
     new = run.rows_new if status == "completed" else 0
     existing = run.rows_existing if status == "completed" else run.rows_new + run.rows_existing
@@ -441,13 +338,3 @@ def _summary(
         notes=notes,
         reject_reasons=tuple(sorted(counts.items(), key=lambda kv: -kv[1])),
     )
-
-
-def _reason_family(reason: str) -> str:
-    """A reason with its values blanked, to count alike reasons together.
-
-    "unparseable date in occurred_at: '31/31/2020'" -> "unparseable date in occurred_at: '…'"
-    """
-    first = reason.split("; ")[0]
-    first = re.sub(r"'[^']*'", "'…'", first)
-    return re.sub(r"(?<![A-Za-z_])-?\d[\d.,]*", "N", first).strip()

@@ -100,6 +100,13 @@ def _errors_as_messages() -> Iterator[None]:
     except CrmindError as exc:
         typer.echo(typer.style(f"error: {exc}", fg="red", bold=True), err=True)
         raise typer.Exit(1) from exc
+    except KeyboardInterrupt as exc:
+        message = (
+            "interrupted: every batch committed so far is stored; "
+            "run the same command again to finish"
+        )
+        typer.echo(typer.style(message, fg="yellow"), err=True)
+        raise typer.Exit(130) from exc
 
 
 @app.command()
@@ -187,7 +194,9 @@ def _run_import(request: ImportRequest, as_json: bool) -> ImportSummary:
 
 
 def _print_summary(summary: ImportSummary) -> None:
-    table = Table(title=f"import run {summary.run_id}: {summary.kind} from {summary.path}")
+    table = Table(
+        title=f"import run {summary.run_id}: {summary.kind} from {Path(summary.path).name}"
+    )
     table.add_column("rows", style="bold")
     table.add_column("count", justify="right")
     table.add_row("read", f"{summary.rows_read:,}")
@@ -207,7 +216,7 @@ def _print_summary(summary: ImportSummary) -> None:
     if summary.report_path:
         console.print(f"rejected rows with their reasons: {summary.report_path}")
     for note in summary.notes:
-        console.print(f"[dim]{note}[/dim]")
+        console.print(f"[dim]read {note}[/dim]")
 
 
 def _make_import_command(kind: ImportKind) -> None:
@@ -354,11 +363,8 @@ def demo() -> None:
             )
         _print_summary(summary)
         _print_report(store_report(engine))
-        console.print(
-            f"explore it: crmind --db {settings.data_dir / 'demo.db'} status"
-            if settings.database_url and settings.database_url.startswith("sqlite")
-            else "explore it: crmind status"
-        )
+        url = engine.url.render_as_string(hide_password=True)
+        console.print(f"explore it: crmind --db {url} status")
 
 
 def _print_report(report: StoreReport) -> None:

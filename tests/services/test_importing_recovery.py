@@ -32,7 +32,9 @@ def _count(engine: Engine, model: type) -> int:
 
 def _reasons(engine: Engine) -> dict[int, str]:
     with engine.connect() as conn:
-        return {int(r): str(s) for r, s in conn.execute(select(ImportReject.row, ImportReject.reason))}
+        return {
+            int(r): str(s) for r, s in conn.execute(select(ImportReject.row, ImportReject.reason))
+        }
 
 
 def test_truncated_compressed_file_is_refused_whole(sqlite_engine: Engine, tmp_path: Path) -> None:
@@ -64,7 +66,9 @@ def test_wrong_delimiter_is_a_mapping_error_naming_the_columns_seen(
     assert _count(sqlite_engine, ImportRun) == 0
 
 
-def test_huge_field_rejects_its_row_and_keeps_the_rest(sqlite_engine: Engine, tmp_path: Path) -> None:
+def test_huge_field_rejects_its_row_and_keeps_the_rest(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
     path = tmp_path / "orders.csv"
     huge = "x" * 2_000_000
     path.write_text(
@@ -121,7 +125,7 @@ def test_killed_import_leaves_whole_batches_and_a_rerun_finishes_it(
     assert _count(engine, OrderLine) == run.rows_new
     assert _count(engine, ImportReject) == run.rows_rejected
 
-    rerun = subprocess.run(command + ["--json"], env=env, capture_output=True, check=False)
+    rerun = subprocess.run([*command, "--json"], env=env, capture_output=True, check=False)
     assert rerun.returncode == 0, rerun.stderr
     with engine.connect() as conn:
         finished = conn.execute(select(ImportRun)).one()

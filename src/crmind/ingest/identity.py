@@ -10,7 +10,6 @@ customer, the lowest id wins and the conflict is logged (merging is identity res
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, insert
 
+from crmind.ingest.rules import decode_extras
 from crmind.store.bulk import fetch_ids, insert_ignore
 from crmind.store.schema import Customer, CustomerIdentity, table_of
 
@@ -168,9 +168,7 @@ def _create_customers(
         .drop("_row")
         .to_dicts()
     )
-    for record in records:
-        if isinstance(record.get("attributes"), str):
-            record["attributes"] = json.loads(record["attributes"])
+    decode_extras(records)
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return [int(row[0]) for row in conn.execute(statement, records)]
 

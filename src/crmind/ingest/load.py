@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Table, bindparam, func, update
 from crmind import columns as c
 from crmind.ingest.fields import ImportKind
 from crmind.ingest.identity import CUSTOMER_KEY, RESOLVED, resolve_customers
-from crmind.ingest.rules import EXTRAS
+from crmind.ingest.rules import EXTRAS, decode_extras
 from crmind.store.bulk import fetch_ids, insert_ignore
 from crmind.store.schema import (
     Customer,
@@ -128,7 +128,8 @@ def _product_ids(conn: Connection, batch: pl.DataFrame, context: LoadContext) ->
 
 
 def _write_orders(conn: Connection, batch: pl.DataFrame, context: LoadContext) -> BatchCounts:
-    assert context.orders is not None
+    if context.orders is None:
+        raise ValueError("an orders import needs the order headers in its LoadContext")
     batch, _ = _resolve(
         conn, batch, context, {"name": pl.col(c.NAME), "country": pl.col(c.COUNTRY)}
     )
@@ -195,11 +196,7 @@ def _update_given(conn: Connection, table: Table, values: pl.DataFrame) -> None:
         .values({n: func.coalesce(bindparam(n, type_=table.c[n].type), table.c[n]) for n in names})
     )
     records = values.to_dicts()
-    for record in records:
-        if isinstance(record.get("attributes"), str):
-            import json
-
-            record["attributes"] = json.loads(record["attributes"])
+    decode_extras(records)
     conn.execute(statement, records)
 
 

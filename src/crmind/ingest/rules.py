@@ -278,9 +278,9 @@ def _content_key(checked: Checked, table: RawTable, key: str) -> None:
     )
 
 
-def extras_to_dict(text: str | None) -> dict[str, object] | None:
-    """The ``extras`` JSON of one row as a dict without empty values, or None."""
-    if not text:
-        return None
-    values = {k: v for k, v in json.loads(text).items() if v is not None}
-    return values or None
+def decode_extras(records: list[dict[str, object]], column: str = "attributes") -> None:
+    """Turn the JSON text of ``column`` into dicts, in place, for SQLAlchemy's JSON type."""
+    for record in records:
+        value = record.get(column)
+        if isinstance(value, str):
+            record[column] = json.loads(value)

@@ -19,6 +19,7 @@ from crmind.store.schema import (
     OrderLine,
     Product,
 )
+from tests.store_probe import count, reject_reasons
 
 ORDER_HEADER = ["order", "customer", "email", "sku", "description", "qty", "price", "date"]
 
@@ -29,21 +30,6 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
         writer.writerow(header)
         writer.writerows(rows)
     return path
-
-
-def count(engine: Engine, model: type) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
-
-
-def rejects(engine: Engine, run_id: int) -> dict[int, str]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(ImportReject.row, ImportReject.reason).where(
-                ImportReject.import_run_id == run_id
-            )
-        ).all()
-    return {int(r): str(reason) for r, reason in rows}
 
 
 def orders_request(path: Path, **kwargs: object) -> ImportRequest:
@@ -116,7 +102,7 @@ def test_each_bad_value_is_rejected_with_its_reason_and_row(
     path = write_csv(tmp_path / "orders.csv", ORDER_HEADER, [good, row])
     summary = import_file(sqlite_engine, orders_request(path))
     assert (summary.rows_new, summary.rows_rejected) == (1, 1)
-    assert rejects(sqlite_engine, summary.run_id) == {3: reason}
+    assert reject_reasons(sqlite_engine, summary.run_id) == {3: reason}
 
 
 def test_every_reason_of_a_row_is_kept(sqlite_engine: Engine, tmp_path: Path) -> None:
@@ -124,7 +110,7 @@ def test_every_reason_of_a_row_is_kept(sqlite_engine: Engine, tmp_path: Path) ->
         tmp_path / "orders.csv", ORDER_HEADER, [["", "C1", "", "A", "Mug", "1", "x", "never"]]
     )
     summary = import_file(sqlite_engine, orders_request(path))
-    reason = rejects(sqlite_engine, summary.run_id)[2]
+    reason = reject_reasons(sqlite_engine, summary.run_id)[2]
     assert "missing required field 'order_number'" in reason
     assert "non-numeric unit_price value 'x'" in reason
     assert "unparseable date in occurred_at: 'never'" in reason
@@ -136,7 +122,7 @@ def test_duplicate_lines_are_rejected_naming_the_first(
     line = ["1", "C1", "", "A", "Mug", "1", "1.0", "2024-03-01"]
     path = write_csv(tmp_path / "orders.csv", ORDER_HEADER, [line, line, line])
     summary = import_file(sqlite_engine, orders_request(path))
-    reasons = rejects(sqlite_engine, summary.run_id)
+    reasons = reject_reasons(sqlite_engine, summary.run_id)
     assert sorted(reasons) == [3, 4]
     assert reasons[4].endswith("as row 2")
 
@@ -151,7 +137,7 @@ def test_a_line_naming_another_customer_than_its_order_is_rejected(
     summary = import_file(
         sqlite_engine, orders_request(write_csv(tmp_path / "o.csv", ORDER_HEADER, rows))
     )
-    assert rejects(sqlite_engine, summary.run_id) == {
+    assert reject_reasons(sqlite_engine, summary.run_id) == {
         3: "order 1 belongs to customer C1 (row 2), not C2"
     }
 
@@ -169,7 +155,7 @@ def test_unknown_product_is_rejected_when_the_file_has_no_product_names(
         [["1", "A", "1", "2", "2024-01-01"], ["2", "Z", "1", "2", "2024-01-01"]],
     )
     summary = import_file(sqlite_engine, orders_request(orders))
-    assert rejects(sqlite_engine, summary.run_id) == {
+    assert reject_reasons(sqlite_engine, summary.run_id) == {
         3: "unknown product 'Z' (import products first)"
     }
 

@@ -10,17 +10,8 @@ from sqlalchemy import Engine, select
 
 from crmind.ingest.fields import ImportKind
 from crmind.services.importing import ImportRequest, import_file
-from crmind.store.schema import Customer, Event, Feedback, ImportReject, Product
-
-
-def _reasons(engine: Engine, run_id: int) -> dict[int, str]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(ImportReject.row, ImportReject.reason).where(
-                ImportReject.import_run_id == run_id
-            )
-        ).all()
-    return {int(row): str(reason) for row, reason in rows}
+from crmind.store.schema import Customer, Event, Feedback, Product
+from tests.store_probe import reject_reasons
 
 
 def test_customers_from_xlsx_with_duplicates_and_bad_contacts(
@@ -38,7 +29,7 @@ def test_customers_from_xlsx_with_duplicates_and_bad_contacts(
     ).write_excel(path)
     summary = import_file(engine, ImportRequest(kind=ImportKind.CUSTOMERS, path=path, source="crm"))
     assert (summary.rows_read, summary.rows_new, summary.rows_rejected) == (5, 1, 4)
-    reasons = _reasons(engine, summary.run_id)
+    reasons = reject_reasons(engine, summary.run_id)
     assert reasons[3] == "invalid e-mail address in email: 'not-an-email'"
     assert reasons[4] == "duplicate customer_id 'K1' within the file (first at row 2)"
     assert reasons[5] == "invalid phone number in phone: '12'"
@@ -83,7 +74,7 @@ def test_products_from_json_keep_unmapped_columns_as_attributes(
         encoding="utf-8",
     )
     summary = import_file(engine, ImportRequest(kind=ImportKind.PRODUCTS, path=path))
-    assert _reasons(engine, summary.run_id) == {2: "negative price -1"}
+    assert reject_reasons(engine, summary.run_id) == {2: "negative price -1"}
     with engine.connect() as conn:
         product = conn.execute(select(Product)).one()
     assert (product.sku, product.price, product.attributes) == ("A", 3.5, {"colour": "red"})
@@ -102,7 +93,7 @@ def test_events_from_json_lines_link_customers_and_are_idempotent_without_ids(
     path.write_text("\n".join(json.dumps(r) for r in records) + "\n{broken\n", encoding="utf-8")
     summary = import_file(engine, ImportRequest(kind=ImportKind.EVENTS, path=path, source="web"))
     assert (summary.rows_read, summary.rows_new, summary.rows_rejected) == (5, 3, 2)
-    reasons = _reasons(engine, summary.run_id)
+    reasons = reject_reasons(engine, summary.run_id)
     assert reasons[4] == "unparseable date in occurred_at: 'yesterday'"
     assert reasons[5].startswith("invalid JSON")
     with engine.connect() as conn:
@@ -139,7 +130,7 @@ def test_feedback_in_chinese_gbk_csv_is_read_and_linked_to_orders(
             mapping={"评论": "text", "评分": "rating"},
         ),
     )
-    assert _reasons(sqlite_engine, summary.run_id) == {3: "missing required field 'text'"}
+    assert reject_reasons(sqlite_engine, summary.run_id) == {3: "missing required field 'text'"}
     with sqlite_engine.connect() as conn:
         row = conn.execute(select(Feedback.text, Feedback.rating, Feedback.order_id)).one()
     assert row.text == "物流很快，质量很好！"

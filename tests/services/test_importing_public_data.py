@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from crmind.data import ONLINE_RETAIL, ONLINE_RETAIL_ROWS
 from crmind.ingest.fields import ImportKind
@@ -12,13 +12,9 @@ from crmind.services.importing import ImportRequest, import_file
 from crmind.store.frames import order_lines
 from crmind.store.schema import Customer, ImportReject, Order, OrderLine
 from tests.conftest import shared_data
+from tests.store_probe import count
 
 pytestmark = pytest.mark.slow
-
-
-def _count(engine: Engine, model: type) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
 
 
 def test_bundled_online_retail_is_the_public_file() -> None:
@@ -32,15 +28,15 @@ def test_online_retail_accounts_for_every_row_and_second_import_adds_nothing(
     first = import_demo_data(engine)
     assert first.rows_read == ONLINE_RETAIL_ROWS
     assert first.rows_new + first.rows_rejected == ONLINE_RETAIL_ROWS
-    assert _count(engine, OrderLine) == first.rows_new
-    assert _count(engine, ImportReject) == first.rows_rejected
+    assert count(engine, OrderLine) == first.rows_new
+    assert count(engine, ImportReject) == first.rows_rejected
     # the rejects are the file's exact duplicate lines and its two negative-price adjustments
     assert dict(first.reject_reasons)["negative unit price N"] == 2
-    assert _count(engine, Customer) == 4_372
+    assert count(engine, Customer) == 4_372
     second = import_demo_data(engine)
     assert second.status == "already imported"
     assert second.rows_new == 0
-    assert _count(engine, OrderLine) == first.rows_new
+    assert count(engine, OrderLine) == first.rows_new
 
     lines = order_lines(engine)
     assert lines.height == first.rows_new
@@ -61,8 +57,8 @@ def test_cdnow_preset_imports_the_master_file(sqlite_engine: Engine) -> None:
     assert summary.rows_read == 69_659
     assert summary.rows_read == summary.rows_stored + summary.rows_rejected
     assert summary.rows_rejected == 0
-    assert _count(sqlite_engine, Customer) == 23_570
-    assert _count(sqlite_engine, Order) == 69_659
+    assert count(sqlite_engine, Customer) == 23_570
+    assert count(sqlite_engine, Order) == 69_659
     lines = order_lines(sqlite_engine)
     assert lines["amount"].sum() == pytest.approx(2_500_315.63, abs=0.01)
     assert lines["occurred_at"].min().year == 1997  # type: ignore[union-attr]

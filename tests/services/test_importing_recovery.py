@@ -19,22 +19,11 @@ from crmind.errors import ImportFileError, MappingError
 from crmind.ingest.fields import ImportKind
 from crmind.services.importing import ImportRequest, import_file
 from crmind.store.schema import ImportReject, ImportRun, OrderLine
+from tests.store_probe import count, reject_reasons
 
 
 def _request(path: Path, **kwargs: object) -> ImportRequest:
     return ImportRequest(kind=ImportKind.ORDERS, path=path, source="shop", **kwargs)  # type: ignore[arg-type]
-
-
-def _count(engine: Engine, model: type) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
-
-
-def _reasons(engine: Engine) -> dict[int, str]:
-    with engine.connect() as conn:
-        return {
-            int(r): str(s) for r, s in conn.execute(select(ImportReject.row, ImportReject.reason))
-        }
 
 
 def test_truncated_compressed_file_is_refused_whole(sqlite_engine: Engine, tmp_path: Path) -> None:
@@ -43,7 +32,7 @@ def test_truncated_compressed_file_is_refused_whole(sqlite_engine: Engine, tmp_p
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ImportFileError, match="corrupt or truncated"):
         import_file(sqlite_engine, _request(path))
-    assert _count(sqlite_engine, ImportRun) == 0
+    assert count(sqlite_engine, ImportRun) == 0
 
 
 def test_csv_cut_in_the_middle_of_a_record_rejects_only_that_record(
@@ -53,7 +42,7 @@ def test_csv_cut_in_the_middle_of_a_record_rejects_only_that_record(
     path.write_text("order,amount,date\n1,2,2024-01-01\n2,3,2024-01-02\n3,4", encoding="utf-8")
     summary = import_file(sqlite_engine, _request(path))
     assert (summary.rows_read, summary.rows_new, summary.rows_rejected) == (3, 2, 1)
-    assert "wrong number of fields" in _reasons(sqlite_engine)[4]
+    assert "wrong number of fields" in reject_reasons(sqlite_engine)[4]
 
 
 def test_wrong_delimiter_is_a_mapping_error_naming_the_columns_seen(
@@ -63,7 +52,7 @@ def test_wrong_delimiter_is_a_mapping_error_naming_the_columns_seen(
     path.write_text("order;amount;date\n1;2;2024-01-01\n", encoding="utf-8")
     with pytest.raises(MappingError, match=r"columns found: \['order;amount;date'\]"):
         import_file(sqlite_engine, _request(path, delimiter=","))
-    assert _count(sqlite_engine, ImportRun) == 0
+    assert count(sqlite_engine, ImportRun) == 0
 
 
 def test_huge_field_rejects_its_row_and_keeps_the_rest(
@@ -77,7 +66,7 @@ def test_huge_field_rejects_its_row_and_keeps_the_rest(
     )
     summary = import_file(sqlite_engine, _request(path))
     assert (summary.rows_new, summary.rows_rejected) == (1, 1)
-    assert "too long" in _reasons(sqlite_engine)[3]
+    assert "too long" in reject_reasons(sqlite_engine)[3]
 
 
 def _wait_for_first_commit(url: str, child: subprocess.Popen[bytes], limit: float = 120) -> int:
@@ -122,8 +111,8 @@ def test_killed_import_leaves_whole_batches_and_a_rerun_finishes_it(
     assert 0 < run.rows_committed < ONLINE_RETAIL_ROWS + 1
     assert committed <= run.rows_committed
     # what the run says it wrote is exactly what the store holds
-    assert _count(engine, OrderLine) == run.rows_new
-    assert _count(engine, ImportReject) == run.rows_rejected
+    assert count(engine, OrderLine) == run.rows_new
+    assert count(engine, ImportReject) == run.rows_rejected
 
     rerun = subprocess.run([*command, "--json"], env=env, capture_output=True, check=False)
     assert rerun.returncode == 0, rerun.stderr
@@ -131,7 +120,7 @@ def test_killed_import_leaves_whole_batches_and_a_rerun_finishes_it(
         finished = conn.execute(select(ImportRun)).one()
     assert finished.status == "completed"
     assert finished.rows_new + finished.rows_rejected == ONLINE_RETAIL_ROWS
-    assert _count(engine, OrderLine) == finished.rows_new
-    assert _count(engine, ImportReject) == finished.rows_rejected
-    assert _count(engine, ImportRun) == 1
+    assert count(engine, OrderLine) == finished.rows_new
+    assert count(engine, ImportReject) == finished.rows_rejected
+    assert count(engine, ImportRun) == 1
     engine.dispose()

@@ -39,3 +39,11 @@ class MappingError(ImportFileError):
 
 class NotFoundError(CrmindError):
     """A requested record does not exist."""
+
+
+class NotFittedError(CrmindError):
+    """A model was used before ``fit``."""
+
+
+class ModelDataError(CrmindError):
+    """Data a model cannot be fitted on (too few rows, negative values, ...); says which."""

@@ -13,6 +13,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from crmind.cli import app
+from crmind.store.migrate import head_revision
 
 runner = CliRunner()
 
@@ -52,7 +53,7 @@ def test_init_then_status_shows_an_empty_store(tmp_path: Path) -> None:
     assert code == 0
     status = json.loads(out)
     assert status["counts"]["orders"] == 0
-    assert status["revision"] == "0001"
+    assert status["revision"] == head_revision()
 
 
 def test_status_before_init_says_what_to_run(tmp_path: Path) -> None:

@@ -232,6 +232,104 @@ class Feedback(Base):
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
 
 
+class ModelRun(Base):
+    """One run of a model or of the analysis pipeline: its parameters, data window and metrics.
+
+    Every stored profile, segment and score names the run that made it.
+    """
+
+    __tablename__ = "model_runs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    params: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    data_start: Mapped[datetime | None] = mapped_column(DateTime)
+    data_end: Mapped[datetime | None] = mapped_column(DateTime)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    started_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class CustomerProfile(Base):
+    """A customer's features as of a date (one row per customer and run)."""
+
+    __tablename__ = "customer_profiles"
+    __table_args__ = (UniqueConstraint("model_run_id", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    model_run_id: Mapped[int] = mapped_column(ForeignKey("model_runs.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    as_of: Mapped[datetime] = mapped_column(DateTime)
+    first_order_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_order_at: Mapped[datetime | None] = mapped_column(DateTime)
+    tenure_days: Mapped[float | None] = mapped_column(Double)
+    recency_days: Mapped[float | None] = mapped_column(Double)
+    order_count: Mapped[int | None] = mapped_column(Integer)
+    frequency: Mapped[int | None] = mapped_column(Integer)
+    monetary_total: Mapped[float | None] = mapped_column(Double)
+    monetary_mean: Mapped[float | None] = mapped_column(Double)
+    distinct_products: Mapped[int | None] = mapped_column(Integer)
+    distinct_categories: Mapped[int | None] = mapped_column(Integer)
+    favourite_category: Mapped[str | None] = mapped_column(Text)
+    interpurchase_mean_days: Mapped[float | None] = mapped_column(Double)
+    interpurchase_cv: Mapped[float | None] = mapped_column(Double)
+    returns_rate: Mapped[float | None] = mapped_column(Double)
+    return_orders: Mapped[int | None] = mapped_column(Integer)
+    country: Mapped[str | None] = mapped_column(Text)
+    channel_mix: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    event_counts: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+
+
+class Segment(Base):
+    """A segment of one kind (rfm, learned, value_tier, lifecycle) made by one run."""
+
+    __tablename__ = "segments"
+    __table_args__ = (UniqueConstraint("model_run_id", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    model_run_id: Mapped[int] = mapped_column(ForeignKey("model_runs.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    key: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    value_share: Mapped[float | None] = mapped_column(Double)
+    definition: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+
+
+class SegmentMember(Base):
+    __tablename__ = "segment_members"
+
+    segment_id: Mapped[int] = mapped_column(
+        ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id"), primary_key=True, index=True
+    )
+
+
+class CustomerScore(Base):
+    """A score of a customer (clv, p_alive, ...), with its interval, label and explanation."""
+
+    __tablename__ = "customer_scores"
+    __table_args__ = (
+        UniqueConstraint("model_run_id", "customer_id", "kind"),
+        Index("ix_customer_scores_customer_id_kind", "customer_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    model_run_id: Mapped[int] = mapped_column(ForeignKey("model_runs.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    kind: Mapped[str] = mapped_column(String(50))
+    value: Mapped[float | None] = mapped_column(Double)
+    low: Mapped[float | None] = mapped_column(Double)
+    high: Mapped[float | None] = mapped_column(Double)
+    label: Mapped[str | None] = mapped_column(Text)
+    explanation: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+
+
 TABLES_IN_ORDER = (
     "import_runs",
     "import_rejects",
@@ -242,6 +340,11 @@ TABLES_IN_ORDER = (
     "order_lines",
     "events",
     "feedback",
+    "model_runs",
+    "customer_profiles",
+    "segments",
+    "segment_members",
+    "customer_scores",
 )
 """Tables in foreign-key order (parents first)."""
 

@@ -1,0 +1,16 @@
+"""The ``crmind`` command line: each command is a thin wrapper over a call into services/.
+
+Library errors (:class:`crmind.errors.CrmindError`) become one red line on stderr and exit code 1.
+Modules: ``app`` (the Typer app, global options, shared helpers) and one module per group of
+commands, each registering its commands on import.
+"""
+
+from crmind.cli import demo, importing, store_commands
+from crmind.cli.app import app
+
+__all__ = ["app", "demo", "importing", "main", "store_commands"]
+
+
+def main() -> None:
+    """Entry point of the ``crmind`` console script."""
+    app()

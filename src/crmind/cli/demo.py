@@ -1,0 +1,65 @@
+"""``crmind demo``: the demo store from the bundled data, with a report."""
+
+from rich.table import Table
+
+from crmind.cli.app import (
+    app,
+    console,
+    current_settings,
+    errors_as_messages,
+    progress_bar,
+)
+from crmind.cli.importing import print_summary
+from crmind.services.demo import StoreReport, import_demo_data, store_report
+from crmind.services.setup import init_store
+
+
+@app.command()
+def demo() -> None:
+    """Build the demo store from the bundled UCI Online Retail data and print a report.
+
+    The demo store is demo.db in the data directory unless --db names another.
+    Example: crmind demo
+    """
+    with errors_as_messages():
+        settings = current_settings()
+        if settings.database_url is None:
+            settings = settings.model_copy(
+                update={"database_url": f"sqlite:///{settings.data_dir / 'demo.db'}"}
+            )
+        engine, _ = init_store(settings)
+        console.print(f"demo store: {engine.url.render_as_string(hide_password=True)}")
+        with progress_bar() as progress:
+            task = progress.add_task("importing UCI Online Retail", total=None)
+
+            def report(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            summary = import_demo_data(
+                engine, reports_dir=settings.data_dir / "reports", progress=report
+            )
+        print_summary(summary)
+        _print_report(store_report(engine))
+        url = engine.url.render_as_string(hide_password=True)
+        console.print(f"explore it: crmind --db {url} status")
+
+
+def _print_report(report: StoreReport) -> None:
+    table = Table(title="the store at a glance")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("customers (with orders)", f"{report.customers:,}")
+    table.add_row("orders / returns", f"{report.orders:,} / {report.returns:,}")
+    table.add_row("guest orders (no customer)", f"{report.guest_orders:,}")
+    table.add_row("order lines / products", f"{report.order_lines:,} / {report.products:,}")
+    table.add_row(
+        "revenue gross / net of returns", f"{report.gross_revenue:,.2f} / {report.net_revenue:,.2f}"
+    )
+    if report.first_order and report.last_order:
+        table.add_row("period", f"{report.first_order:%Y-%m-%d} .. {report.last_order:%Y-%m-%d}")
+    table.add_row("customers who ordered again", f"{report.repeat_customer_share:.1%}")
+    for country, revenue in report.top_countries:
+        table.add_row(f"  revenue {country}", f"{revenue:,.2f}")
+    for product, revenue in report.top_products:
+        table.add_row(f"  top product {product}", f"{revenue:,.2f}")
+    console.print(table)

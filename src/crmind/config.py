@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,30 @@ class Settings(BaseSettings):
     )
     import_batch_rows: int = Field(
         default=100_000, gt=0, description="Rows written per transaction during an import."
+    )
+
+    random_state: int = Field(default=0, description="Seed of every random step of the analysis.")
+    segment_method: Literal["kmeans", "gmm"] = Field(
+        default="kmeans", description="Clustering of learned segments: k-means or Gaussian mixture."
+    )
+    clv_horizon_months: int = Field(default=12, gt=0, description="Lifetime value horizon.")
+    clv_discount_rate_monthly: float = Field(
+        default=0.01, ge=0, lt=1, description="Monthly discount rate of lifetime value."
+    )
+    lifecycle_new_days: float = Field(
+        default=30.0, ge=0, description="A one-time buyer this recent is 'new'."
+    )
+    lifecycle_at_risk_ratio: float = Field(
+        default=1.5, gt=0, description="Recency over this many of a customer's usual gaps: at risk."
+    )
+    lifecycle_lapsed_ratio: float = Field(
+        default=2.5, gt=0, description="Recency over this many usual gaps: lapsed."
+    )
+    lifecycle_churned_ratio: float = Field(
+        default=4.0, gt=0, description="Recency over this many usual gaps: churned."
+    )
+    lifecycle_churn_days: float | None = Field(
+        default=365.0, gt=0, description="Recency over this many days: churned whatever the rhythm."
     )
 
     @field_validator("data_dir")

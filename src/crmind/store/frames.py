@@ -1,10 +1,13 @@
 """Read the store as polars frames (via Arrow) for analytics.
 
-The fast path is ADBC, which hands over Arrow record batches without a Python object per value:
-``adbc-driver-sqlite`` for SQLite files and ``adbc-driver-postgresql`` for PostgreSQL. Where no
-ADBC driver is installed (or for an in-memory SQLite), rows come through SQLAlchemy instead.
-Either way, columns get the same polars types: SQLite keeps timestamps as text and booleans as
-integers, so every frame is cast to the types its columns have in the schema.
+PostgreSQL is read through ADBC (``adbc-driver-postgresql``), which hands over Arrow record
+batches without a Python object per value. SQLite is read through Python's own ``sqlite3``
+driver: ADBC's SQLite driver links a second copy of the SQLite library, and two copies in one
+process break each other's POSIX file locks (closing one copy's file descriptor drops the other's
+locks), which shows up as "disk I/O error" and can corrupt a WAL database. Where no ADBC driver is
+installed, PostgreSQL rows come through SQLAlchemy too. Either way, columns get the same polars
+types: SQLite keeps timestamps as text and booleans as integers, so every frame is cast to the
+types its columns have in the schema.
 """
 
 from __future__ import annotations
@@ -14,9 +17,7 @@ import logging
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, text
-
-from crmind.store.db import sqlite_path
+from sqlalchemy import Engine
 
 logger = logging.getLogger(__name__)
 
@@ -85,23 +86,14 @@ def coerce(frame: pl.DataFrame, types: dict[str, pl.DataType]) -> pl.DataFrame:
 
 
 def _read_adbc(engine: Engine, sql: str) -> pl.DataFrame | None:
-    dialect = engine.dialect.name
-    if dialect == "sqlite":
-        path = sqlite_path(str(engine.url))
-        if path is None or importlib.util.find_spec("adbc_driver_sqlite") is None:
-            return None
-        import adbc_driver_sqlite.dbapi as adbc_sqlite
-
-        connection: Any = adbc_sqlite.connect(str(path))
-    elif dialect == "postgresql":
-        if importlib.util.find_spec("adbc_driver_postgresql") is None:
-            return None
-        import adbc_driver_postgresql.dbapi as adbc_pg
-
-        uri = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        connection = adbc_pg.connect(uri)
-    else:
+    if engine.dialect.name != "postgresql":
         return None
+    if importlib.util.find_spec("adbc_driver_postgresql") is None:
+        return None
+    import adbc_driver_postgresql.dbapi as adbc_pg
+
+    uri = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection: Any = adbc_pg.connect(uri)
     with connection, connection.cursor() as cursor:
         cursor.execute(sql)
         table = cursor.fetch_arrow_table()
@@ -112,7 +104,11 @@ def _read_adbc(engine: Engine, sql: str) -> pl.DataFrame | None:
 
 def _read_sqlalchemy(engine: Engine, sql: str) -> pl.DataFrame:
     with engine.connect() as conn:
-        result = conn.execute(text(sql))
-        names = list(result.keys())
-        rows = result.fetchall()
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+            names = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
     return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)

@@ -1,0 +1,1 @@
+"""Customer analytics: profiles, RFM, segments, lifecycle stages and lifetime value."""

@@ -2,6 +2,7 @@
 
 from rich.table import Table
 
+from crmind.cli.analysis import analysis_options, print_analysis, run_with_progress
 from crmind.cli.app import (
     app,
     console,
@@ -16,9 +17,11 @@ from crmind.services.setup import init_store
 
 @app.command()
 def demo() -> None:
-    """Build the demo store from the bundled UCI Online Retail data and print a report.
+    """Build the demo store from the bundled UCI Online Retail data, analyse it, report.
 
-    The demo store is demo.db in the data directory unless --db names another.
+    Prints the import summary, the store at a glance, the learned and RFM segments, the top
+    customers by lifetime value and the valuable customers most at risk. The demo store is
+    demo.db in the data directory unless --db names another.
     Example: crmind demo
     """
     with errors_as_messages():
@@ -40,6 +43,7 @@ def demo() -> None:
             )
         print_summary(summary)
         _print_report(store_report(engine))
+        print_analysis(run_with_progress(settings, analysis_options(settings)))
         url = engine.url.render_as_string(hide_password=True)
         console.print(f"explore it: crmind --db {url} status")
 

@@ -82,9 +82,7 @@ def write_profiles(conn: Connection, run_id: int, profiles: pl.DataFrame) -> int
         *present,
         _json_column(profiles, "channel_mix"),
         (
-            pl.struct(event_cols).struct.json_encode()
-            if event_cols
-            else pl.lit(None, pl.String)
+            pl.struct(event_cols).struct.json_encode() if event_cols else pl.lit(None, pl.String)
         ).alias("event_counts"),
     )
     return insert_ignore(conn, table_of(CustomerProfile), frame)

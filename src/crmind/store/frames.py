@@ -21,6 +21,9 @@ from sqlalchemy import Engine
 
 logger = logging.getLogger(__name__)
 
+FETCH_ROWS = 50_000
+"""Rows turned into a frame at a time when reading through a DB-API cursor."""
+
 ORDER_LINES_SQL = """
 SELECT l.id AS line_id, o.id AS order_id, o.order_number, o.source, o.customer_id,
        o.occurred_at, o.is_return, o.channel, o.country, o.currency,
@@ -108,7 +111,14 @@ def _read_sqlalchemy(engine: Engine, sql: str) -> pl.DataFrame:
         try:
             cursor.execute(sql)
             names = [column[0] for column in cursor.description]
-            rows = cursor.fetchall()
+            chunks = []
+            # chunks keep the Python objects of at most FETCH_ROWS rows alive at a time
+            while rows := cursor.fetchmany(FETCH_ROWS):
+                chunks.append(
+                    pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+                )
         finally:
             cursor.close()
-    return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+    if not chunks:
+        return pl.DataFrame(schema=names)
+    return pl.concat(chunks, how="vertical_relaxed")

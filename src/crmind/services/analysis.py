@@ -7,6 +7,7 @@ lifetime value, and writes it all in one transaction, every row naming the run (
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -76,7 +77,7 @@ class AnalysisResult:
     segments: pl.DataFrame  # learned segments: segment, name, description, size, value_share
     rfm_segments: pl.DataFrame  # rfm_segment, customers, value_share
     top_clv: pl.DataFrame  # customer_id, clv, clv_low, clv_high, p_alive
-    most_at_risk: pl.DataFrame  # customer_id, monetary_total, p_alive, value_at_risk, stage
+    most_at_risk: pl.DataFrame  # customer_id, monetary_total, p_alive, clv, stage, lateness
     metrics: dict[str, Any]
     seconds: dict[str, float]
 
@@ -172,7 +173,8 @@ def _analyse(
         "clv": fit.as_dict(),
         "value_tiers": tier_shares(tiers).to_dicts(),
     }
-    window = (lines[c.OCCURRED_AT].min(), as_of)
+    first = lines[c.OCCURRED_AT].min()
+    window = (first if isinstance(first, datetime) else None, as_of)
     with engine.begin() as conn:
         write_profiles(conn, run_id, profiles)
         write_segments(conn, run_id, segments)
@@ -182,7 +184,7 @@ def _analyse(
             run_id,
             "completed",
             metrics=_jsonable(metrics),
-            data_window=window,  # type: ignore[arg-type]
+            data_window=window,
         )
     timer.stop()
     return AnalysisResult(
@@ -216,16 +218,16 @@ def _segment_results(
     results: list[SegmentResult] = []
     rules = {rule.name: rule for rule in RFM_SEGMENTS}
     for name, members in _groups(rfm, "rfm_segment"):
-        rule = rules.get(name)
+        rule = rules[str(name)]
         results.append(
             SegmentResult(
                 kind="rfm",
-                key=name,
-                name=name,
+                key=str(name),
+                name=str(name),
                 members=members,
-                description=getattr(rule, "description", None),
+                description=rule.description,
                 value_share=share(members),
-                definition={"rule": getattr(rule, "rule", None)},
+                definition={"rule": rule.rule, "action": rule.action},
             )
         )
     described = {row["segment"]: row for row in segmenter.describe().to_dicts()}
@@ -333,8 +335,6 @@ def _most_at_risk(
 
 def _jsonable(value: Any) -> Any:
     """``value`` with numpy and polars scalars turned into plain Python for JSON columns."""
-    import json
-
     return json.loads(explanation_json(value))
 
 

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.slow
+def test_demo_console_script_builds_the_store_then_adds_nothing(tmp_path: Path) -> None:
+    script = shutil.which("crmind", path=str(Path(sys.executable).parent))
+    assert script is not None, "the crmind console script is not installed"
+    env = {**os.environ, "CRMIND_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
+    first = subprocess.run([script, "demo"], capture_output=True, text=True, env=env, check=False)
+    assert first.returncode == 0, first.stderr
+    assert "read 541,909 = stored" in first.stdout
+    assert "customers (with orders)" in first.stdout
+    for table in ("learned segments", "RFM segments", "top customers by lifetime value"):
+        assert table in first.stdout
+    second = subprocess.run([script, "demo"], capture_output=True, text=True, env=env, check=False)
+    assert second.returncode == 0, second.stderr
+    assert "already imported" in second.stdout
+    status = subprocess.run(
+        [script, "--db", str(tmp_path / "demo.db"), "status", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    counts = json.loads(status.stdout)["counts"]
+    assert counts["order_lines"] + counts["import_rejects"] == 541_909
+    assert counts["import_runs"] == 1

@@ -24,6 +24,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Final
 
+import numpy as np
 import polars as pl
 
 from crmind.columns import AMOUNT, CUSTOMER_ID, OCCURRED_AT
@@ -80,12 +81,51 @@ def purchase_days(
         names = {CUSTOMER_ID: customer_col, _DAY: date_col, AMOUNT: amount_col}
         described = ", ".join(f"{names[name]}: {count}" for name, count in nulls.items())
         raise ModelDataError(f"transactions have missing values ({described}); remove them first")
-    return (
-        frame.group_by(CUSTOMER_ID, _DAY)
-        .agg(pl.col(AMOUNT).sum())
-        .filter(pl.col(AMOUNT) > 0)
-        .sort(CUSTOMER_ID, _DAY)
+    return _net_positive_days(frame)
+
+
+_DAY_BITS: Final = 20
+_DAY_OFFSET: Final = 1 << (_DAY_BITS - 1)
+"""Days since 1970 are stored in the low 20 bits of a key, shifted by this (years 535..3405)."""
+_MAX_CODE: Final = 1 << (62 - _DAY_BITS)
+
+
+def _net_positive_days(frame: pl.DataFrame) -> pl.DataFrame:
+    """Sum each customer's amounts per day, keep positive days, sort by customer and day.
+
+    Customer and day are packed into one Int64 key (customer code in the high bits, day in the
+    low 20); one sort of that key orders the rows by customer, then day, and each day's rows are
+    then a contiguous run, summed with numpy's ``reduceat``: no hashing of (text, date) pairs.
+    Integer customer ids are their own codes; other ids are coded by their rank, which keeps
+    their order.
+    """
+    ids = frame.get_column(CUSTOMER_ID)
+    lookup: pl.Series | None = None
+    if ids.dtype.is_integer() and (ids.len() == 0 or (ids.min() >= 0 and ids.max() < _MAX_CODE)):  # type: ignore[operator]
+        codes = ids.cast(pl.Int64)
+    else:
+        lookup = ids.unique().sort()
+        codes = lookup.search_sorted(ids).cast(pl.Int64)
+    day = frame.get_column(_DAY).cast(pl.Int32).cast(pl.Int64)
+    keyed = pl.DataFrame(
+        {"_key": codes * (1 << _DAY_BITS) + (day + _DAY_OFFSET), AMOUNT: frame.get_column(AMOUNT)}
+    ).sort("_key")
+    keys = keyed.get_column("_key").to_numpy()
+    amounts = keyed.get_column(AMOUNT).to_numpy()
+    if len(keys):
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        keys, amounts = keys[starts], np.add.reduceat(amounts, starts)
+    positive = amounts > 0
+    days = pl.DataFrame(
+        {"_key": keys[positive], AMOUNT: amounts[positive]},
+        schema={"_key": pl.Int64, AMOUNT: pl.Float64},
     )
+    code = pl.col("_key") // (1 << _DAY_BITS)
+    day_of = (pl.col("_key") % (1 << _DAY_BITS) - _DAY_OFFSET).cast(pl.Int32).cast(pl.Date)
+    days = days.select(code.alias(CUSTOMER_ID), day_of.alias(_DAY), AMOUNT)
+    if lookup is None:
+        return days.with_columns(pl.col(CUSTOMER_ID).cast(ids.dtype))
+    return days.with_columns(lookup.gather(days.get_column(CUSTOMER_ID)).alias(CUSTOMER_ID))
 
 
 def purchase_summary(
@@ -166,12 +206,33 @@ def calibration_holdout_summary(
 
 
 def _summarise(days: pl.DataFrame, end: date, unit: float) -> pl.DataFrame:
-    per_customer = days.group_by(CUSTOMER_ID).agg(
-        pl.col(_DAY).first().alias("_first"),
-        pl.col(_DAY).last().alias("_last"),
-        (pl.len() - 1).cast(pl.Int64).alias(FREQUENCY),
-        (pl.col(AMOUNT).sum() - pl.col(AMOUNT).first()).alias("_repeat_total"),
-    )
+    """Per-customer aggregates of purchase days sorted by customer and day, in one pass: each
+    customer's rows are a contiguous run, summed with numpy's ``reduceat`` at the run starts."""
+    ids = days.get_column(CUSTOMER_ID)
+    if days.height == 0:
+        per_customer = pl.DataFrame(
+            {
+                CUSTOMER_ID: ids,
+                "_first": days.get_column(_DAY),
+                "_last": days.get_column(_DAY),
+                FREQUENCY: pl.Series([], dtype=pl.Int64),
+                "_repeat_total": pl.Series([], dtype=pl.Float64),
+            }
+        )
+    else:
+        starts = np.flatnonzero(ids.ne_missing(ids.shift(1)).fill_null(True).to_numpy())
+        ends = np.append(starts[1:], days.height) - 1
+        day = days.get_column(_DAY)
+        amount = days.get_column(AMOUNT).to_numpy()
+        per_customer = pl.DataFrame(
+            {
+                CUSTOMER_ID: ids.gather(starts),
+                "_first": day.gather(starts),
+                "_last": day.gather(ends),
+                FREQUENCY: pl.Series(ends - starts, dtype=pl.Int64),
+                "_repeat_total": np.add.reduceat(amount, starts) - amount[starts],
+            }
+        )
     return per_customer.select(
         CUSTOMER_ID,
         FREQUENCY,

@@ -88,6 +88,8 @@ _DAY_BITS: Final = 20
 _DAY_OFFSET: Final = 1 << (_DAY_BITS - 1)
 """Days since 1970 are stored in the low 20 bits of a key, shifted by this (years 535..3405)."""
 _MAX_CODE: Final = 1 << (62 - _DAY_BITS)
+_CENT_DIGITS: Final = 6
+"""Day totals are rounded to this many decimals, so sums in any order agree."""
 
 
 def _net_positive_days(frame: pl.DataFrame) -> pl.DataFrame:
@@ -115,6 +117,7 @@ def _net_positive_days(frame: pl.DataFrame) -> pl.DataFrame:
     if len(keys):
         starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
         keys, amounts = keys[starts], np.add.reduceat(amounts, starts)
+    amounts = np.round(amounts, _CENT_DIGITS)  # a day whose lines cancel out nets to exactly 0
     positive = amounts > 0
     days = pl.DataFrame(
         {"_key": keys[positive], AMOUNT: amounts[positive]},

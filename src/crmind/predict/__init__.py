@@ -1,0 +1,1 @@
+"""Propensity models, their explanations and evaluation (churn, purchase)."""

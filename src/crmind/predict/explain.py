@@ -1,0 +1,130 @@
+"""Why a propensity model scores a customer as it does.
+
+Contributions are in log-odds, before calibration, so that for every row
+``base value + sum of contributions == model.raw_score(X)``. For LightGBM they are the booster's
+own TreeSHAP values (``pred_contrib=True``); for the logistic model each feature contributes
+coefficient x standardised value (summed over its one-hot columns), and the base is the intercept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+
+from crmind.columns import CUSTOMER_ID
+from crmind.errors import ModelDataError
+from crmind.predict.models import PropensityModel
+
+DRIVER = pl.Struct({"feature": pl.String, "value": pl.String, "contribution": pl.Float64})
+
+
+def contributions(model: PropensityModel, X: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:  # noqa: N803
+    """Per-row contributions (rows x ``model.feature_names_``) and base values, in log-odds."""
+    design = model.encode(X)
+    if model.booster_ is not None:
+        values = np.asarray(
+            model.booster_.predict(design, num_iteration=model.best_iteration_, pred_contrib=True),
+            dtype=np.float64,
+        )
+        return values[:, :-1], values[:, -1]
+    assert model.pipeline_ is not None
+    standardised = np.asarray(model.pipeline_[:-1].transform(design), dtype=np.float64)
+    logistic = model.pipeline_[-1]
+    terms = standardised * np.asarray(logistic.coef_, dtype=np.float64)[0]
+    sources = np.asarray(model.input_features_)
+    per_feature = np.column_stack(
+        [terms[:, sources == name].sum(axis=1) for name in model.feature_names_]
+    )
+    base = np.full(design.shape[0], float(logistic.intercept_[0]))
+    return per_feature, base
+
+
+def global_importance(model: PropensityModel, X: pl.DataFrame | None = None) -> pl.DataFrame:  # noqa: N803
+    """One row per feature: total split ``gain`` (LightGBM; null for logistic) and, when ``X`` is
+    given, ``mean_abs_contribution`` (mean |SHAP| in log-odds); sorted most important first."""
+    model._check_fitted("feature_names_", "calibration_")
+    names = model.feature_names_
+    if model.booster_ is not None:
+        gains = model.booster_.feature_importance(
+            importance_type="gain", iteration=model.best_iteration_
+        )
+        gain: list[float | None] = [float(value) for value in gains]
+    else:
+        gain = [None] * len(names)
+    if X is not None:
+        values, _ = contributions(model, X)
+        mean_abs: list[float | None] = np.abs(values).mean(axis=0).tolist()
+    else:
+        mean_abs = [None] * len(names)
+    frame = pl.DataFrame(
+        {"feature": names, "gain": gain, "mean_abs_contribution": mean_abs},
+        schema={"feature": pl.String, "gain": pl.Float64, "mean_abs_contribution": pl.Float64},
+    )
+    order = "mean_abs_contribution" if X is not None else "gain"
+    return frame.sort(order, "feature", descending=[True, False], nulls_last=True)
+
+
+def explain(
+    model: PropensityModel,
+    X: pl.DataFrame,  # noqa: N803
+    customer_ids: Sequence[object] | pl.Series,
+    top: int | None = 5,
+) -> pl.DataFrame:
+    """The ``top`` drivers of each row's score (all features when ``top`` is None).
+
+    Columns: ``customer_id``, ``base_value``, ``raw_score``, ``probability``, ``drivers`` (a list of
+    structs feature / value / contribution, largest |contribution| first) and ``text``, e.g.
+    ``"tenure = 1: +0.81; Contract = Month-to-month: +0.54"``.
+    """
+    ids = customer_ids if isinstance(customer_ids, pl.Series) else pl.Series(list(customer_ids))
+    if len(ids) != X.height:
+        raise ModelDataError(f"X has {X.height} rows but customer_ids has {len(ids)}")
+    if top is not None and top < 1:
+        raise ModelDataError(f"top={top}: expected at least 1 (or None for every feature)")
+    values, base = contributions(model, X)
+    raw = base + values.sum(axis=1)
+    shown = [_display(X.get_column(name)) for name in model.feature_names_]
+    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :top]
+    drivers = []
+    texts = []
+    for row in range(X.height):
+        picked = [
+            {
+                "feature": model.feature_names_[index],
+                "value": shown[index][row],
+                "contribution": float(values[row, index]),
+            }
+            for index in order[row]
+        ]
+        drivers.append(picked)
+        texts.append(
+            "; ".join(
+                f"{item['feature']} = {item['value']}: {item['contribution']:+.2f}"
+                for item in picked
+            )
+        )
+    return pl.DataFrame(
+        {
+            CUSTOMER_ID: ids,
+            "base_value": base,
+            "raw_score": raw,
+            "probability": model.predict_proba(X),
+            "drivers": pl.Series(drivers, dtype=pl.List(DRIVER)),
+            "text": texts,
+        }
+    )
+
+
+def _display(column: pl.Series) -> list[str]:
+    """Values as short text: integral floats without decimals, nulls as 'missing'."""
+    if column.dtype.is_float():
+        values = column.to_list()
+        return [
+            "missing"
+            if value is None or value != value
+            else (str(int(value)) if float(value).is_integer() else f"{value:.4g}")
+            for value in values
+        ]
+    return ["missing" if value is None else str(value) for value in column.to_list()]

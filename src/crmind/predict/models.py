@@ -1,0 +1,381 @@
+"""Propensity models (churn, purchase): LightGBM or logistic regression, calibrated.
+
+:class:`PropensityModel` takes a tabular polars frame of customer features and a 0/1 target.
+Numeric and boolean columns are used as floats (null -> missing); String / Categorical / Enum
+columns become integer codes over a vocabulary learned at fit (``categories_``), handed to LightGBM
+as native categoricals; a category unseen at fit is treated as missing at predict time. The logistic
+model one-hot encodes those codes, imputes medians and standardises inside a scikit-learn pipeline.
+
+Fitting holds out a stratified ``validation_fraction`` of the rows. The raw learner is fitted on
+the rest (LightGBM early-stops on the held-out part); the held-out part then fits the calibrator.
+With ``calibration="auto"`` isotonic, sigmoid (Platt) and no calibration are compared by Brier
+score on cross-fitted (out-of-fold) predictions within the held-out part — an in-sample comparison
+would always favour isotonic — and the winner is refitted on the whole held-out part.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal, Self, TypeAlias
+
+import lightgbm as lgb
+import numpy as np
+import polars as pl
+from scipy.special import expit
+from sklearn.impute import SimpleImputer
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss
+from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from crmind.errors import ConfigurationError, ModelDataError
+from crmind.estimator import Estimator
+
+logger = logging.getLogger(__name__)
+
+ModelKind = Literal["lightgbm", "logistic"]
+Calibration = Literal["auto", "isotonic", "sigmoid", "none"]
+Calibrator: TypeAlias = Any  # an IsotonicRegression, a (Platt) LogisticRegression or None
+
+MIN_ROWS = 20
+_TIE_BREAK = 1e-6
+_CALIBRATIONS = ("isotonic", "sigmoid", "none")
+
+
+class PropensityModel(Estimator):
+    """Calibrated probability that a customer belongs to class 1 (churns, buys, ...).
+
+    Learned attributes: ``feature_names_``, ``categorical_`` (the categorical feature names),
+    ``categories_`` (vocabulary per categorical column), ``input_features_`` (the source feature
+    of each column of :meth:`encode`), ``booster_`` (lightgbm) or ``pipeline_`` (logistic),
+    ``best_iteration_`` (lightgbm, else None), ``calibration_``, ``calibrator_`` and
+    ``validation_metrics_`` (Brier scores on the held-out part).
+    """
+
+    def __init__(
+        self,
+        *,
+        model: ModelKind = "lightgbm",
+        calibration: Calibration = "auto",
+        n_estimators: int = 500,
+        learning_rate: float = 0.05,
+        num_leaves: int = 31,
+        min_child_samples: int = 20,
+        feature_fraction: float = 1.0,
+        reg_lambda: float = 0.0,
+        early_stopping_rounds: int = 50,
+        validation_fraction: float = 0.2,
+        class_weight: Literal["balanced"] | None = "balanced",
+        n_jobs: int = 1,
+        refit: bool = True,
+        random_state: int = 0,
+    ) -> None:
+        self.model = model
+        self.calibration = calibration
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.feature_fraction = feature_fraction
+        self.reg_lambda = reg_lambda
+        self.early_stopping_rounds = early_stopping_rounds
+        self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
+        self.n_jobs = n_jobs
+        self.refit = refit
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: pl.DataFrame, y: pl.Series | np.ndarray) -> Self:  # noqa: N803
+        """Learn the encoding, the raw model and the calibrator; returns ``self``."""
+        self._check_options()
+        if X.width == 0:
+            raise ModelDataError("X has no feature columns")
+        target = _target(y, X.height)
+        self._learn_encoding(X)
+        codes = self._codes(X)
+        rows = np.arange(X.height)
+        train, held = train_test_split(
+            rows,
+            test_size=self.validation_fraction,
+            stratify=target,
+            random_state=self.random_state,
+        )
+        design = self._expand(codes)
+        weights = _class_weights(target, self.class_weight)
+        if self.model == "lightgbm":
+            self._fit_lightgbm(design, target, weights, train, held)
+        else:
+            self._fit_logistic(design, target, weights, train)
+        self._fit_calibration(self._raw(design[held]), target[held])
+        if self.refit:
+            # the number of rounds and the calibration were chosen on the held-out rows; the
+            # final raw model then learns from every row (calibration maps are monotone, so the
+            # ranking, and with it ROC-AUC, comes from the refitted model)
+            if self.model == "lightgbm":
+                self._fit_lightgbm(design, target, weights, rows, None)
+            else:
+                self._fit_logistic(design, target, weights, rows)
+        return self
+
+    def _check_options(self) -> None:
+        if self.model not in ("lightgbm", "logistic"):
+            raise ConfigurationError(f"model={self.model!r}: expected 'lightgbm' or 'logistic'")
+        if self.calibration not in ("auto", *_CALIBRATIONS):
+            raise ConfigurationError(
+                f"calibration={self.calibration!r}: expected 'auto', 'isotonic', 'sigmoid' or "
+                "'none'"
+            )
+        if self.class_weight not in ("balanced", None):
+            raise ConfigurationError(
+                f"class_weight={self.class_weight!r}: expected 'balanced' or None"
+            )
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise ConfigurationError(
+                f"validation_fraction={self.validation_fraction!r}: expected a number in (0, 1)"
+            )
+        if self.n_estimators < 1 or self.early_stopping_rounds < 1:
+            raise ConfigurationError("n_estimators and early_stopping_rounds must be at least 1")
+
+    def _learn_encoding(self, X: pl.DataFrame) -> None:  # noqa: N803
+        categories: dict[str, list[str]] = {}
+        for name, dtype in X.schema.items():
+            if _is_categorical(dtype):
+                values = X.get_column(name).cast(pl.String).drop_nulls().unique().sort()
+                categories[name] = values.to_list()
+            elif not _is_numeric(dtype):
+                raise ModelDataError(
+                    f"column {name!r} has dtype {dtype}, which a propensity model cannot use: "
+                    "expected numeric, boolean, String or Categorical"
+                )
+        self.feature_names_: list[str] = list(X.columns)
+        self.categorical_: list[str] = list(categories)
+        self.categories_: dict[str, list[str]] = categories
+        inputs: list[str] = []
+        for name in self.feature_names_:
+            width = len(categories[name]) if self.model == "logistic" and name in categories else 1
+            inputs.extend([name] * width)
+        self.input_features_: list[str] = inputs
+
+    def _fit_lightgbm(
+        self,
+        design: np.ndarray,
+        target: np.ndarray,
+        weights: np.ndarray,
+        train: np.ndarray,
+        held: np.ndarray | None,
+    ) -> None:
+        """Train on ``train`` rows with early stopping on ``held``; without ``held``, train for
+        the ``best_iteration_`` rounds found before (the refit on every row)."""
+        params: dict[str, Any] = {
+            "objective": "binary",
+            "metric": "binary_logloss",
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": self.min_child_samples,
+            "feature_fraction": self.feature_fraction,
+            "lambda_l2": self.reg_lambda,
+            "seed": self.random_state,
+            "deterministic": True,
+            "force_col_wise": True,
+            "num_threads": self.n_jobs,
+            "verbosity": -1,
+        }
+        categorical = [self.feature_names_.index(name) for name in self.categorical_]
+        train_set = lgb.Dataset(
+            design[train],
+            label=target[train],
+            weight=weights[train],
+            feature_name=self.feature_names_,
+            categorical_feature=categorical,
+            free_raw_data=True,
+        )
+        if held is None:
+            rounds = getattr(self, "best_iteration_", None) or self.n_estimators
+            booster = lgb.train(params, train_set, num_boost_round=rounds)
+        else:
+            valid_set = lgb.Dataset(
+                design[held], label=target[held], weight=weights[held], reference=train_set
+            )
+            booster = lgb.train(
+                params,
+                train_set,
+                num_boost_round=self.n_estimators,
+                valid_sets=[valid_set],
+                callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
+            )
+        self.booster_: lgb.Booster | None = booster
+        self.pipeline_: Pipeline | None = None
+        if held is not None:
+            best = int(booster.best_iteration)
+            self.best_iteration_: int | None = best if best > 0 else booster.current_iteration()
+            logger.debug("lightgbm stopped at %s of %s rounds", best, self.n_estimators)
+
+    def _fit_logistic(
+        self, design: np.ndarray, target: np.ndarray, weights: np.ndarray, train: np.ndarray
+    ) -> None:
+        if design.shape[1] == 0:
+            raise ModelDataError("X has no usable feature columns (every column is empty)")
+        pipeline = Pipeline(
+            [
+                ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                ("scale", StandardScaler()),
+                ("logistic", LogisticRegression(max_iter=2000)),
+            ]
+        )
+        pipeline.fit(design[train], target[train], logistic__sample_weight=weights[train])
+        self.booster_ = None
+        self.pipeline_ = pipeline
+        self.best_iteration_ = None
+
+    def _fit_calibration(self, raw: np.ndarray, target: np.ndarray) -> None:
+        uncalibrated = float(brier_score_loss(target, expit(raw)))
+        metrics = {"brier_uncalibrated": uncalibrated}
+        if self.calibration == "auto":
+            scores = _cross_fitted_briers(raw, target, self.random_state)
+            metrics.update({f"brier_cv_{name}": value for name, value in scores.items()})
+            chosen = min(scores, key=lambda name: scores[name]) if scores else "sigmoid"
+        else:
+            chosen = self.calibration
+        calibrator = _fit_calibrator(chosen, raw, target)
+        metrics["brier_calibrated"] = float(
+            brier_score_loss(target, _apply_calibrator(calibrator, raw))
+        )
+        self.calibration_: str = chosen
+        self.calibrator_: Calibrator = calibrator
+        self.validation_metrics_: dict[str, float] = metrics
+
+    # -------------------------------------------------------------- predict
+    def predict_proba(self, X: pl.DataFrame) -> np.ndarray:  # noqa: N803
+        """Calibrated probability of class 1, one per row of ``X``."""
+        self._check_fitted("feature_names_", "calibration_")
+        return _apply_calibrator(self.calibrator_, self.raw_score(X))
+
+    def raw_score(self, X: pl.DataFrame) -> np.ndarray:  # noqa: N803
+        """Score in log-odds before calibration, one per row of ``X``."""
+        return self._raw(self.encode(X))
+
+    def encode(self, X: pl.DataFrame) -> np.ndarray:  # noqa: N803
+        """The float matrix the raw learner sees (one column per ``input_features_``)."""
+        self._check_fitted("feature_names_", "calibration_")
+        missing = [name for name in self.feature_names_ if name not in X.columns]
+        if missing:
+            raise ModelDataError(f"X lacks the feature columns {missing} the model was fitted on")
+        return self._expand(self._codes(X.select(self.feature_names_)))
+
+    def _raw(self, design: np.ndarray) -> np.ndarray:
+        if self.booster_ is not None:
+            scores = self.booster_.predict(
+                design, num_iteration=self.best_iteration_, raw_score=True
+            )
+        else:
+            assert self.pipeline_ is not None
+            scores = self.pipeline_.decision_function(design)
+        return np.asarray(scores, dtype=np.float64)
+
+    def _codes(self, X: pl.DataFrame) -> np.ndarray:  # noqa: N803
+        """One float column per feature: numbers, or category codes (null / unseen -> NaN)."""
+        columns = []
+        for name in self.feature_names_:
+            column = X.get_column(name)
+            if name in self.categories_:
+                vocabulary = self.categories_[name]
+                column = column.cast(pl.String).replace_strict(
+                    vocabulary,
+                    list(map(float, range(len(vocabulary)))),
+                    default=None,
+                    return_dtype=pl.Float64,
+                )
+            elif not _is_numeric(column.dtype):
+                raise ModelDataError(
+                    f"column {name!r} has dtype {column.dtype}; the model was fitted on a number"
+                )
+            columns.append(column.cast(pl.Float64).fill_nan(None).to_numpy(allow_copy=True))
+        return np.column_stack(columns).astype(np.float64) if columns else np.empty((X.height, 0))
+
+    def _expand(self, codes: np.ndarray) -> np.ndarray:
+        """Codes as the raw learner wants them: as-is for LightGBM, one-hot for logistic."""
+        if self.model == "lightgbm":
+            return codes
+        blocks = []
+        for index, name in enumerate(self.feature_names_):
+            column = codes[:, index]
+            if name in self.categories_:
+                levels = np.arange(len(self.categories_[name]), dtype=np.float64)
+                blocks.append((column[:, None] == levels[None, :]).astype(np.float64))
+            else:
+                blocks.append(column[:, None])
+        return np.hstack(blocks) if blocks else np.empty((codes.shape[0], 0))
+
+
+def _target(y: pl.Series | np.ndarray, rows: int) -> np.ndarray:
+    values = y.to_numpy() if isinstance(y, pl.Series) else np.asarray(y)
+    if values.ndim != 1:
+        raise ModelDataError(f"y must be one-dimensional, got shape {values.shape}")
+    if len(values) != rows:
+        raise ModelDataError(f"X has {rows} rows but y has {len(values)}")
+    if rows < MIN_ROWS:
+        raise ModelDataError(f"a propensity model needs at least {MIN_ROWS} rows, got {rows}")
+    if values.dtype.kind not in "biuf":
+        raise ModelDataError(f"y must hold 0/1 or booleans, got dtype {values.dtype}")
+    target = values.astype(np.float64)
+    if np.isnan(target).any() or not np.isin(target, (0.0, 1.0)).all():
+        raise ModelDataError("y must hold only 0 and 1 (or False / True), without nulls")
+    counts = np.bincount(target.astype(np.int64), minlength=2)
+    if counts.min() == 0:
+        only = int(np.argmax(counts))
+        raise ModelDataError(f"y holds only class {only}: both 0 and 1 are needed")
+    if counts.min() < 2:
+        raise ModelDataError(
+            f"y has a single row of class {int(np.argmin(counts))}: at least 2 of each are needed"
+        )
+    return target.astype(np.int64)
+
+
+def _is_categorical(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, pl.String | pl.Categorical | pl.Enum)
+
+
+def _is_numeric(dtype: pl.DataType) -> bool:
+    return dtype.is_numeric() or isinstance(dtype, pl.Boolean | pl.Null)
+
+
+def _class_weights(target: np.ndarray, class_weight: str | None) -> np.ndarray:
+    if class_weight is None:
+        return np.ones(len(target))
+    counts = np.bincount(target, minlength=2).astype(np.float64)
+    return np.asarray((len(target) / (2.0 * counts))[target], dtype=np.float64)
+
+
+def _fit_calibrator(name: str, raw: np.ndarray, target: np.ndarray) -> Calibrator:
+    if name == "isotonic":
+        return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, target)
+    if name == "sigmoid":
+        return LogisticRegression(C=1e6, max_iter=1000).fit(raw[:, None], target)
+    return None
+
+
+def _apply_calibrator(calibrator: Calibrator, raw: np.ndarray) -> np.ndarray:
+    if calibrator is None:
+        return np.asarray(expit(raw), dtype=np.float64)
+    if isinstance(calibrator, IsotonicRegression):
+        # isotonic steps tie many customers; a negligible monotone term keeps the raw order
+        steps = np.asarray(calibrator.predict(raw), dtype=np.float64)
+        return np.asarray(np.clip(steps + _TIE_BREAK * (expit(raw) - 0.5), 0.0, 1.0))
+    return np.asarray(calibrator.predict_proba(raw[:, None])[:, 1], dtype=np.float64)
+
+
+def _cross_fitted_briers(raw: np.ndarray, target: np.ndarray, seed: int) -> dict[str, float]:
+    """Out-of-fold Brier score of each calibration within the held-out part ({} if too small)."""
+    folds = min(5, int(np.bincount(target, minlength=2).min()))
+    if folds < 2:
+        return {}
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    predictions = {name: np.empty(len(raw)) for name in _CALIBRATIONS}
+    for fit_rows, score_rows in splitter.split(raw[:, None], target):
+        for name in _CALIBRATIONS:
+            calibrator = _fit_calibrator(name, raw[fit_rows], target[fit_rows])
+            predictions[name][score_rows] = _apply_calibrator(calibrator, raw[score_rows])
+    return {name: float(brier_score_loss(target, p)) for name, p in predictions.items()}

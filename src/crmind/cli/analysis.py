@@ -181,6 +181,9 @@ def customer(
         )
         label = f" {score['label']}" if score["label"] else ""
         console.print(f"  score {kind}: {score['value']:,.3f}{interval}{label}")
+        explanation = score.get("explanation")
+        if isinstance(explanation, dict) and explanation.get("reasons"):
+            console.print(f"    because {explanation['reasons']}")
     orders = Table(title=f"latest orders ({view.order_count} in all)")
     for col in ("order", "date", "lines", "amount"):
         orders.add_column(col)

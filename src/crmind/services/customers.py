@@ -22,6 +22,9 @@ from crmind.store.schema import (
     SegmentMember,
 )
 
+PREDICTION_RUNS = ("churn_model", "purchase_model")
+"""Kinds of model run whose newest completed scores join the analysis scores in the view."""
+
 CONTACT_FIELDS = (
     "name",
     "first_name",
@@ -92,6 +95,10 @@ def customer_view(engine: Engine, customer_id: int, recent_orders: int = 10) -> 
         scores: dict[str, dict[str, Any]] = {}
         if run is not None:
             profile, segments, scores = _analysis_of(session, run.id, customer_id)
+        for kind in PREDICTION_RUNS:
+            prediction = latest_run(engine, kind)
+            if prediction is not None:
+                scores.update(_scores_of(session, prediction.id, customer_id))
     return CustomerView(
         id=customer.id,
         contact={f: getattr(customer, f) for f in CONTACT_FIELDS if getattr(customer, f)},
@@ -129,7 +136,11 @@ def _analysis_of(
         .where(Segment.model_run_id == run_id, SegmentMember.customer_id == customer_id)
     )
     segments = {str(kind): str(name) for kind, name in memberships}
-    scores = {
+    return profile, segments, _scores_of(session, run_id, customer_id)
+
+
+def _scores_of(session: Session, run_id: int, customer_id: int) -> dict[str, dict[str, Any]]:
+    return {
         score.kind: {
             "value": score.value,
             "low": score.low,
@@ -143,4 +154,3 @@ def _analysis_of(
             )
         )
     }
-    return profile, segments, scores

@@ -6,11 +6,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
+from sklearn.model_selection import StratifiedKFold
 
 from crmind.analytics.clv.evaluate import evaluate_clv
-from crmind.errors import MappingError
+from crmind.errors import ConfigurationError, MappingError
+from crmind.ingest import cleaning as clean
 from crmind.ingest.readers import read_table
+from crmind.predict.evaluate import evaluate_binary
+from crmind.predict.models import PropensityModel
 
 
 def evaluate_clv_file(
@@ -45,3 +50,83 @@ def evaluate_clv_file(
         date_col=date_col,
         amount_col=amount_col,
     )
+
+
+def evaluate_churn_file(
+    path: Path,
+    *,
+    target_col: str,
+    id_col: str | None = None,
+    folds: int = 5,
+    random_state: int = 0,
+) -> dict[str, Any]:
+    """Cross-validate the churn model and the logistic baseline on a one-row-per-customer file.
+
+    Columns that read as numbers (95 % of their values) are numeric features, the rest are
+    categories; the target's values must read as yes / no (yes, true, 1, churned ...).
+    """
+    table = read_table(path)
+    columns = [c for c in table.frame.columns if c != "_row"]
+    for name in (target_col, id_col):
+        if name is not None and name not in columns:
+            raise MappingError(path, f"no column {name!r}; columns found: {columns}")
+    frame = table.frame.drop("_row")
+    target = _yes_no(path, frame.get_column(target_col))
+    features = _typed_features(frame.drop([n for n in (target_col, id_col) if n is not None]))
+    return cross_validate(features, target, folds=folds, random_state=random_state)
+
+
+_YES = {"yes", "y", "true", "t", "1", "churn", "churned", "1.0"}
+_NO = {"no", "n", "false", "f", "0", "stayed", "retained", "0.0"}
+
+
+def _yes_no(path: Path, values: pl.Series) -> np.ndarray:
+    lowered = values.cast(pl.String).str.strip_chars().str.to_lowercase()
+    known = lowered.is_in(list(_YES | _NO))
+    if not known.all():
+        bad = lowered.filter(~known).unique().head(3).to_list()
+        raise MappingError(path, f"target values must be yes/no or 1/0; found {bad}")
+    return lowered.is_in(list(_YES)).cast(pl.Int64).to_numpy()
+
+
+def _typed_features(frame: pl.DataFrame) -> pl.DataFrame:
+    typed = []
+    for name in frame.columns:
+        column = frame.get_column(name)
+        parsed = clean.parse_decimal(column)
+        given = column.drop_nulls().len()
+        if given and parsed.invalid_count <= 0.05 * given:
+            typed.append(parsed.values.alias(name))
+        else:
+            typed.append(clean.clean_text(column).alias(name))
+    return pl.DataFrame(typed)
+
+
+def cross_validate(
+    features: pl.DataFrame, target: np.ndarray, *, folds: int = 5, random_state: int = 0
+) -> dict[str, Any]:
+    """Stratified k-fold metrics of the model and the logistic baseline: mean and spread."""
+    if folds < 2:
+        raise ConfigurationError(f"folds must be at least 2, not {folds}")
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=random_state)
+    runs: dict[str, list[dict[str, float]]] = {"lightgbm": [], "logistic": []}
+    for train, test in splitter.split(np.zeros(len(target)), target):
+        for kind in runs:
+            model = PropensityModel(model=kind, random_state=random_state)  # type: ignore[arg-type]
+            model.fit(features[train], target[train])
+            runs[kind].append(evaluate_binary(target[test], model.predict_proba(features[test])))
+    summary: dict[str, Any] = {
+        "rows": len(target),
+        "positive_rate": float(target.mean()),
+        "folds": folds,
+        "features": features.columns,
+    }
+    for kind, metrics in runs.items():
+        summary[kind] = {
+            name: {
+                "mean": float(np.mean([m[name] for m in metrics])),
+                "sd": float(np.std([m[name] for m in metrics])),
+            }
+            for name in ("roc_auc", "pr_auc", "brier", "top_decile_lift")
+        }
+    return summary

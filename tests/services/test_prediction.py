@@ -1,0 +1,79 @@
+"""Churn training on the store: graded on held-out time, scores stored with reasons."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from crmind.data import ONLINE_RETAIL
+from crmind.errors import ModelDataError
+from crmind.ingest.fields import ImportKind
+from crmind.predict.models import PropensityModel
+from crmind.services.importing import ImportRequest, import_file
+from crmind.services.prediction import PredictionOptions, train_and_score
+from crmind.store.schema import CustomerScore, ModelRun
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def retail(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    from crmind.store.db import make_engine
+    from crmind.store.migrate import upgrade
+
+    folder = tmp_path_factory.mktemp("retail")
+    engine = make_engine(f"sqlite:///{folder / 'store.db'}")
+    upgrade(engine)
+    import_file(
+        engine,
+        ImportRequest(kind=ImportKind.ORDERS, path=ONLINE_RETAIL, preset="online-retail"),
+        reports_dir=folder,
+    )
+    return engine
+
+
+def test_churn_model_beats_the_recency_rule_and_scores_with_reasons(
+    retail: Engine, tmp_path: Path
+) -> None:
+    result = train_and_score(retail, PredictionOptions(), tmp_path)
+    metrics = result.metrics
+    assert result.passed, result.gate_message
+    assert metrics["model"]["roc_auc"] > metrics["recency_rule"]["roc_auc"]
+    assert metrics["model"]["top_decile_lift"] > metrics["recency_rule"]["top_decile_lift"]
+    assert result.scored > 4000
+    assert result.model_path is not None
+    assert PropensityModel.load(result.model_path).predict_proba is not None
+    with retail.connect() as conn:
+        run = conn.execute(select(ModelRun).where(ModelRun.id == result.run_id)).one()
+        score = conn.execute(
+            select(CustomerScore).where(CustomerScore.model_run_id == result.run_id).limit(1)
+        ).one()
+    assert run.status == "completed"
+    assert run.metrics["gate"]["passed"] is True
+    assert score.kind == "churn"
+    assert 0.0 <= score.value <= 1.0
+    reasons = (
+        score.explanation if isinstance(score.explanation, dict) else json.loads(score.explanation)
+    )
+    assert len(reasons["drivers"]) == 3
+    assert ": " in reasons["reasons"]
+
+
+def test_a_window_longer_than_the_history_is_a_clear_error(retail: Engine, tmp_path: Path) -> None:
+    with pytest.raises(ModelDataError):
+        train_and_score(retail, PredictionOptions(window_days=400), tmp_path)
+
+
+def test_customer_view_shows_the_churn_score_and_its_reasons(
+    retail: Engine, tmp_path: Path
+) -> None:
+    from crmind.services.customers import customer_view
+
+    result = train_and_score(retail, PredictionOptions(), tmp_path)
+    riskiest = int(result.top["customer_id"][0])
+    churn = customer_view(retail, riskiest).scores["churn"]
+    assert churn["value"] == pytest.approx(result.top["probability"][0])
+    assert churn["explanation"]["reasons"] == result.top["text"][0]

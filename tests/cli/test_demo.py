@@ -19,7 +19,13 @@ def test_demo_console_script_builds_the_store_then_adds_nothing(tmp_path: Path) 
     assert first.returncode == 0, first.stderr
     assert "read 541,909 = stored" in first.stdout
     assert "customers (with orders)" in first.stdout
-    for table in ("learned segments", "RFM segments", "top customers by lifetime value"):
+    tables = (
+        "learned segments",
+        "RFM segments",
+        "top customers by lifetime value",
+        "highest churn scores",
+    )
+    for table in tables:
         assert table in first.stdout
     second = subprocess.run([script, "demo"], capture_output=True, text=True, env=env, check=False)
     assert second.returncode == 0, second.stderr

@@ -3,9 +3,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from crmind.cli import app
+from crmind.data import ONLINE_RETAIL
 from tests.conftest import shared_data
 
 runner = CliRunner()
@@ -49,3 +51,25 @@ def test_evaluate_churn_names_a_bad_target_value(tmp_path: Path) -> None:
     result = runner.invoke(app, ["evaluate", "churn", "--data", str(path), "--target", "left"])
     assert result.exit_code == 1
     assert "yes/no" in result.stderr
+
+
+@pytest.mark.slow
+def test_train_then_score_through_the_cli(tmp_path: Path) -> None:
+    base = ["--data-dir", str(tmp_path)]
+    imported = runner.invoke(
+        app, [*base, "import", "orders", str(ONLINE_RETAIL), "--preset", "online-retail"]
+    )
+    assert imported.exit_code == 0, imported.output
+    missing = runner.invoke(app, [*base, "predict", "score", "churn"])
+    assert missing.exit_code == 1
+    assert "crmind predict train churn" in missing.stderr
+    trained = runner.invoke(app, [*base, "predict", "train", "churn", "--json"])
+    assert trained.exit_code == 0, trained.output
+    training = json.loads(trained.stdout)
+    assert training["passed"] is True
+    scored = runner.invoke(app, [*base, "predict", "score", "churn", "--json"])
+    assert scored.exit_code == 0, scored.output
+    scoring = json.loads(scored.stdout)
+    assert scoring["run_id"] > training["run_id"]
+    assert scoring["top"] == training["top"]
+    assert (tmp_path / "models").is_dir()

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from crmind.analytics.lifecycle import LifecycleThresholds
 from crmind.cli.app import app, console, current_settings, errors_as_messages, evaluate_app
+from crmind.cli.predict import churn_step
 from crmind.config import Settings
 from crmind.services.analysis import STEPS, AnalysisOptions, AnalysisResult, run_analysis
 from crmind.services.customers import customer_view
@@ -64,9 +65,13 @@ def analyze(
     segments: Annotated[
         int | None, typer.Option(help="Number of learned segments (default: by silhouette).")
     ] = None,
+    churn: Annotated[
+        bool, typer.Option(help="Also train, grade and score the churn model.")
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Profile, segment and value every customer; store the results as a model run.
+    """Profile, segment and value every customer; store the results as a model run. Then train
+    the churn model, grade it against the recency rule and, if it passes, score every customer.
 
     Example: crmind analyze --as-of 2011-12-09
     """
@@ -77,6 +82,8 @@ def analyze(
         console.print_json(json.dumps(summary_dict(result), default=str))
         return
     print_analysis(result)
+    if churn and as_of is None:
+        churn_step()
 
 
 def summary_dict(result: AnalysisResult) -> dict[str, object]:

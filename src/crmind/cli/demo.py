@@ -11,6 +11,7 @@ from crmind.cli.app import (
     progress_bar,
 )
 from crmind.cli.importing import print_summary
+from crmind.cli.predict import churn_step
 from crmind.services.demo import StoreReport, import_demo_data, store_report
 from crmind.services.setup import init_store
 
@@ -44,6 +45,7 @@ def demo() -> None:
         print_summary(summary)
         _print_report(store_report(engine))
         print_analysis(run_with_progress(settings, analysis_options(settings)))
+        churn_step(settings=settings)
         url = engine.url.render_as_string(hide_password=True)
         console.print(f"explore it: crmind --db {url} status")
 

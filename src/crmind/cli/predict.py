@@ -8,17 +8,26 @@ import typer
 from rich.table import Table
 
 from crmind.cli.app import app, console, current_settings, errors_as_messages, evaluate_app
+from crmind.config import Settings
+from crmind.errors import CrmindError
 from crmind.services.evaluation import evaluate_churn_file
-from crmind.services.prediction import PredictionOptions, PredictionResult, train_and_score
+from crmind.services.prediction import (
+    PredictionOptions,
+    PredictionResult,
+    score_with_latest,
+    train_and_score,
+)
 from crmind.services.setup import init_store
 
 predict_app = typer.Typer(help="Churn and purchase propensity models.", no_args_is_help=True)
 app.add_typer(predict_app, name="predict")
 
 
-def train_prediction(target: Literal["churn", "purchase"], window: int) -> PredictionResult:
-    """Train, grade and score on the store named by the settings."""
-    settings = current_settings()
+def train_prediction(
+    target: Literal["churn", "purchase"], window: int, settings: Settings | None = None
+) -> PredictionResult:
+    """Train, grade and score on the store named by ``settings`` (default: those in force)."""
+    settings = settings or current_settings()
     engine, _ = init_store(settings)
     options = PredictionOptions(
         target=target, window_days=window, random_state=settings.random_state
@@ -76,12 +85,7 @@ def print_prediction(result: PredictionResult) -> None:
     if not result.passed:
         console.print("the model is stored with its metrics but not used for scoring")
         return
-    top = Table(title=f"highest {result.target} scores ({result.scored:,} customers scored)")
-    for col in ("customer", "probability", "top reasons (log-odds)"):
-        top.add_column(col)
-    for row in result.top.iter_rows(named=True):
-        top.add_row(str(row["customer_id"]), f"{row['probability']:.2f}", str(row["text"]))
-    console.print(top)
+    print_top(result)
 
 
 @evaluate_app.command("churn")
@@ -115,3 +119,48 @@ def evaluate_churn(
             ),
         )
     console.print(table)
+
+
+@predict_app.command("score")
+def score(
+    target: Annotated[str, typer.Argument(help="churn or purchase.")] = "churn",
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Score every customer now with the newest model that passed its quality gate.
+
+    Example: crmind predict score churn
+    """
+    if target not in ("churn", "purchase"):
+        typer.echo(f"error: target must be churn or purchase, not {target!r}", err=True)
+        raise typer.Exit(1)
+    with errors_as_messages():
+        engine, _ = init_store(current_settings())
+        result = score_with_latest(engine, target)  # type: ignore[arg-type]
+    if as_json:
+        payload = {**result.__dict__, "top": result.top.to_dicts()}
+        console.print_json(json.dumps(payload, default=str))
+        return
+    console.print(f"run {result.run_id}: {result.gate_message}; {result.scored:,} customers")
+    print_top(result)
+
+
+def print_top(result: PredictionResult) -> None:
+    """The highest scores with their reasons."""
+    top = Table(title=f"highest {result.target} scores ({result.scored:,} customers scored)")
+    for col in ("customer", "probability", "top reasons (log-odds)"):
+        top.add_column(col)
+    for row in result.top.iter_rows(named=True):
+        top.add_row(str(row["customer_id"]), f"{row['probability']:.2f}", str(row["text"]))
+    console.print(top)
+
+
+def churn_step(window: int = 90, settings: Settings | None = None) -> PredictionResult | None:
+    """Train and score the churn model after an analysis; a store with too little history gets
+    a note instead of an error (the analysis itself has succeeded)."""
+    try:
+        result = train_prediction("churn", window, settings)
+    except CrmindError as exc:
+        console.print(f"[yellow]churn model skipped: {exc}[/yellow]")
+        return None
+    print_prediction(result)
+    return result

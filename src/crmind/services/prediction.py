@@ -20,7 +20,7 @@ import polars as pl
 from sqlalchemy import Engine
 
 from crmind import columns as c
-from crmind.errors import ModelDataError
+from crmind.errors import ModelDataError, NotFoundError
 from crmind.predict.evaluate import (
     base_rate_metrics,
     best_recency_rule,
@@ -31,7 +31,12 @@ from crmind.predict.evaluate import (
 from crmind.predict.explain import explain, global_importance
 from crmind.predict.labels import LABEL, feature_columns, scoring_features, training_examples
 from crmind.predict.models import PropensityModel
-from crmind.services.analysis_store import finish_model_run, start_model_run, write_scores
+from crmind.services.analysis_store import (
+    finish_model_run,
+    latest_run,
+    start_model_run,
+    write_scores,
+)
 from crmind.store.frames import order_lines, read_sql
 
 logger = logging.getLogger(__name__)
@@ -97,6 +102,7 @@ def train_and_score(
             model = _model(options).fit(examples.select(features), examples.get_column(LABEL))
             metrics["importance"] = global_importance(model).head(10).to_dicts()
             model_path = model.save(models_dir / f"{options.target}-run-{run_id}.pkl")
+            metrics["model_path"] = str(model_path)
             scores, top = _score(lines, products, customers, model, features, options)
             scored = scores.height
         with engine.begin() as conn:
@@ -122,6 +128,52 @@ def train_and_score(
         scored=scored,
         top=top,
         model_path=str(model_path) if model_path else None,
+    )
+
+
+def score_with_latest(
+    engine: Engine, target: Target = "churn", top_drivers: int = 3
+) -> PredictionResult:
+    """Score every customer now with the newest model of ``target`` that passed its gate.
+
+    The scores are stored under a new run of the same kind, whose parameters name the model run
+    (and file) they came from, so the customer view shows the newest scores.
+    """
+    trained = latest_run(engine, f"{target}_model")
+    path = (trained.metrics or {}).get("model_path") if trained is not None else None
+    if trained is None or not path or not Path(path).exists():
+        raise NotFoundError(
+            f"no trained {target} model that passed its quality gate: run "
+            f"`crmind predict train {target}` first"
+        )
+    model = PropensityModel.load(path)
+    features = list(model.feature_names_)
+    lines = order_lines(engine)
+    products = read_sql(engine, "SELECT id AS product_id, category FROM products")
+    customers = read_sql(engine, "SELECT id AS customer_id, country FROM customers")
+    options = PredictionOptions(target=target, top_drivers=top_drivers)
+    params = {**(trained.params or {}), "scored_with_run": trained.id, "model_path": path}
+    run_id = start_model_run(engine, f"{target}_model", params)
+    scores, top = _score(lines, products, customers, model, features, options)
+    metrics = {**(trained.metrics or {}), "scored_with_run": trained.id}
+    with engine.begin() as conn:
+        write_scores(conn, run_id, scores)
+        finish_model_run(
+            conn,
+            run_id,
+            "completed",
+            metrics=json.loads(json.dumps(metrics, default=str)),
+            data_window=(trained.data_start, lines[c.OCCURRED_AT].max()),  # type: ignore[arg-type]
+        )
+    return PredictionResult(
+        run_id=run_id,
+        target=target,
+        passed=True,
+        gate_message=f"scored with the model of run {trained.id}",
+        metrics=metrics,
+        scored=scores.height,
+        top=top,
+        model_path=path,
     )
 
 

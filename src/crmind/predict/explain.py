@@ -85,46 +85,72 @@ def explain(
         raise ModelDataError(f"top={top}: expected at least 1 (or None for every feature)")
     values, base = contributions(model, X)
     raw = base + values.sum(axis=1)
+    names = np.asarray(model.feature_names_, dtype=object)
     shown = [_display(X.get_column(name)) for name in model.feature_names_]
     order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :top]
-    drivers = []
-    texts = []
-    for row in range(X.height):
-        picked = [
-            {
-                "feature": model.feature_names_[index],
-                "value": shown[index][row],
-                "contribution": float(values[row, index]),
-            }
-            for index in order[row]
-        ]
-        drivers.append(picked)
-        texts.append(
-            "; ".join(
-                f"{item['feature']} = {item['value']}: {item['contribution']:+.2f}"
-                for item in picked
+    rows = np.arange(X.height)
+    columns: dict[str, pl.Series] = {}
+    structs: list[pl.Expr] = []
+    pieces: list[pl.Expr] = []
+    for position in range(order.shape[1]):
+        picked = order[:, position]
+        value = np.empty(X.height, dtype=object)
+        for index in np.unique(picked):
+            chosen = picked == index
+            value[chosen] = shown[index][rows[chosen]]
+        feature, shown_value, contribution = (f"_f{position}", f"_v{position}", f"_c{position}")
+        columns[feature] = pl.Series(names[picked], dtype=pl.String)
+        columns[shown_value] = pl.Series(value, dtype=pl.String)
+        columns[contribution] = pl.Series(values[rows, picked], dtype=pl.Float64)
+        structs.append(
+            pl.struct(
+                pl.col(feature).alias("feature"),
+                pl.col(shown_value).alias("value"),
+                pl.col(contribution).alias("contribution"),
             )
         )
+        pieces.append(
+            pl.format("{} = {}: {}", feature, shown_value, _signed_2dp(pl.col(contribution)))
+        )
+    parts = pl.DataFrame(columns)
+    explained = parts.select(
+        pl.concat_list(structs).alias("drivers"),
+        pl.concat_str(pieces, separator="; ").alias("text"),
+    )
     return pl.DataFrame(
         {
             CUSTOMER_ID: ids,
             "base_value": base,
             "raw_score": raw,
             "probability": model.predict_proba(X),
-            "drivers": pl.Series(drivers, dtype=pl.List(DRIVER)),
-            "text": texts,
+            "drivers": explained.get_column("drivers").cast(pl.List(DRIVER)),
+            "text": explained.get_column("text"),
         }
     )
 
 
-def _display(column: pl.Series) -> list[str]:
-    """Values as short text: integral floats without decimals, nulls as 'missing'."""
+def _signed_2dp(contribution: pl.Expr) -> pl.Expr:
+    """``+0.21`` / ``-1.05``: a number with its sign and two decimals, built column-wise."""
+    cents = (contribution * 100).round(0).cast(pl.Int64)
+    whole = (cents.abs() // 100).cast(pl.String)
+    fraction = (cents.abs() % 100).cast(pl.String).str.zfill(2)
+    sign = pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit("+"))
+    return pl.concat_str([sign, whole, pl.lit("."), fraction])
+
+
+def _display(column: pl.Series) -> np.ndarray:
+    """Values as short text: integral floats without decimals, others to 4 significant digits,
+    nulls as 'missing' (vectorised: one polars expression per column)."""
     if column.dtype.is_float():
-        values = column.to_list()
-        return [
-            "missing"
-            if value is None or value != value
-            else (str(int(value)) if float(value).is_integer() else f"{value:.4g}")
-            for value in values
-        ]
-    return ["missing" if value is None else str(value) for value in column.to_list()]
+        x = pl.col(column.name)
+        text = (
+            pl.when(x.is_null() | x.is_nan())
+            .then(pl.lit("missing"))
+            .when(x == x.round(0))
+            .then(x.cast(pl.Int64).cast(pl.String))
+            .otherwise(x.round_sig_figs(4).cast(pl.String).str.strip_suffix(".0"))
+        )
+        shown = column.to_frame().select(text).to_series()
+    else:
+        shown = column.cast(pl.String).fill_null("missing")
+    return shown.to_numpy().astype(object)

@@ -413,7 +413,7 @@ def _markdown(report: Result) -> str:
         + ".",
         "AUC is that model's on the whole table (its own training rows included for the 10k",
         "table). *TreeSHAP*: the part of explain's work spent in LightGBM's",
-        "`predict(pred_contrib=True)`; the rest builds the driver structs and texts in Python.",
+        "`predict(pred_contrib=True)`; the rest builds the driver structs and texts (column-wise).",
         f"Each case runs up to {report['repeat']} times and the fastest run counts; a case whose "
         f"first run takes over {REPEAT_UNDER_SECONDS:.0f} s runs once (*runs* column).",
         "",

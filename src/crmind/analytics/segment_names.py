@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from crmind.analytics.profile import MONETARY_TOTAL
 from crmind.columns import COUNTRY
 
 NOTABLE = 0.5
@@ -27,7 +28,6 @@ DOMINANT_COUNTRY_SHARE = 0.5
 COUNTRY_LIFT = 0.2
 """... and it is not the population's majority country, or its share is this much above it."""
 
-MONETARY_TOTAL = "monetary_total"
 
 FEATURE_WORDS: Mapping[str, tuple[str, str]] = {
     "monetary_total": ("high value", "low value"),

@@ -33,7 +33,8 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from crmind.analytics.segment_names import MONETARY_TOTAL, describe_segments
+from crmind.analytics.profile import MONETARY_TOTAL
+from crmind.analytics.segment_names import describe_segments
 from crmind.columns import CUSTOMER_ID
 from crmind.errors import ConfigurationError, ModelDataError
 from crmind.estimator import Estimator

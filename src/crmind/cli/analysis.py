@@ -1,6 +1,7 @@
 """``crmind analyze``, ``crmind customer ID`` and ``crmind evaluate clv``."""
 
 import json
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -9,7 +10,14 @@ import typer
 from rich.table import Table
 
 from crmind.analytics.lifecycle import LifecycleThresholds
-from crmind.cli.app import app, console, current_settings, errors_as_messages, evaluate_app
+from crmind.cli.app import (
+    app,
+    console,
+    current_settings,
+    errors_as_messages,
+    evaluate_app,
+    progress_bar,
+)
 from crmind.cli.predict import churn_step
 from crmind.config import Settings
 from crmind.services.analysis import STEPS, AnalysisOptions, AnalysisResult, run_analysis
@@ -41,8 +49,6 @@ def analysis_options(
 
 def run_with_progress(engine_settings: Settings, options: AnalysisOptions) -> AnalysisResult:
     """Run the analysis with a Rich progress bar, one tick per step."""
-    from crmind.cli.app import progress_bar
-
     engine, _ = init_store(engine_settings)  # a writing command brings the schema up to date
     with progress_bar() as progress:
         task = progress.add_task("analysing", total=len(STEPS))
@@ -164,8 +170,6 @@ def customer(
         require_current_schema(engine)
         view = customer_view(engine, customer_id)
     if as_json:
-        from dataclasses import asdict
-
         console.print_json(json.dumps(asdict(view), default=str))
         return
     console.print(f"[bold]customer {view.id}[/bold] {view.contact}")

@@ -17,8 +17,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, insert
 
-from crmind.ingest.rules import decode_extras
-from crmind.store.bulk import fetch_ids, insert_ignore
+from crmind.store.bulk import decode_json_text, fetch_ids, insert_ignore
 from crmind.store.schema import Customer, CustomerIdentity, table_of
 
 logger = logging.getLogger(__name__)
@@ -168,7 +167,7 @@ def _create_customers(
         .drop("_row")
         .to_dicts()
     )
-    decode_extras(records)
+    decode_json_text(records, "attributes")
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return [int(row[0]) for row in conn.execute(statement, records)]
 

@@ -15,8 +15,8 @@ from sqlalchemy import Connection, Table, bindparam, func, update
 from crmind import columns as c
 from crmind.ingest.fields import ImportKind
 from crmind.ingest.identity import CUSTOMER_KEY, RESOLVED, resolve_customers
-from crmind.ingest.rules import EXTRAS, decode_extras
-from crmind.store.bulk import fetch_ids, insert_ignore
+from crmind.ingest.rules import EXTRAS
+from crmind.store.bulk import decode_json_text, fetch_ids, insert_ignore
 from crmind.store.schema import (
     Customer,
     Event,
@@ -196,7 +196,7 @@ def _update_given(conn: Connection, table: Table, values: pl.DataFrame) -> None:
         .values({n: func.coalesce(bindparam(n, type_=table.c[n].type), table.c[n]) for n in names})
     )
     records = values.to_dicts()
-    decode_extras(records)
+    decode_json_text(records, "attributes")
     conn.execute(statement, records)
 
 

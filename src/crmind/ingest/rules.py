@@ -24,7 +24,6 @@ customers / products / events / feedback
 from __future__ import annotations
 
 import hashlib
-import json
 
 import polars as pl
 
@@ -276,11 +275,3 @@ def _content_key(checked: Checked, table: RawTable, key: str) -> None:
         .with_columns(pl.coalesce(pl.col(key), derived).alias(key))
         .drop("_digest")
     )
-
-
-def decode_extras(records: list[dict[str, object]], column: str = "attributes") -> None:
-    """Turn the JSON text of ``column`` into dicts, in place, for SQLAlchemy's JSON type."""
-    for record in records:
-        value = record.get(column)
-        if isinstance(value, str):
-            record[column] = json.loads(value)

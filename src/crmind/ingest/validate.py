@@ -15,7 +15,7 @@ import polars as pl
 
 from crmind import columns as c
 from crmind.ingest import cleaning as clean
-from crmind.ingest.fields import FieldSpec, FieldType, ImportKind, fields_of
+from crmind.ingest.fields import FieldSpec, FieldType, fields_of
 from crmind.ingest.mapping import ColumnMapping
 from crmind.ingest.readers.model import RawTable
 
@@ -236,8 +236,3 @@ def split_rejects(table: RawTable, checked: Checked) -> tuple[pl.DataFrame, pl.D
     keep = [col for col in frame.columns if not col.startswith("_") or col == c.ROW]
     valid = frame.filter(~failing).select(keep)
     return valid, rejects
-
-
-def kind_fields(kind: ImportKind) -> list[str]:
-    """Canonical field names of ``kind``, in declaration order."""
-    return list(fields_of(kind))

@@ -173,8 +173,7 @@ def _analyse(
         "clv": fit.as_dict(),
         "value_tiers": tier_shares(tiers).to_dicts(),
     }
-    first = lines[c.OCCURRED_AT].min()
-    window = (first if isinstance(first, datetime) else None, as_of)
+    window = (lines[c.OCCURRED_AT].min(), as_of)
     with engine.begin() as conn:
         write_profiles(conn, run_id, profiles)
         write_segments(conn, run_id, segments)

@@ -58,15 +58,18 @@ def finish_model_run(
     status: str,
     *,
     metrics: dict[str, Any] | None = None,
-    data_window: tuple[datetime | None, datetime | None] = (None, None),
+    data_window: tuple[object, object] = (None, None),
     error: str | None = None,
 ) -> None:
+    """Record how a run ended. ``data_window`` is (first, last) time of the data it saw; a
+    value that is not a datetime (e.g. the minimum of an empty column) is stored as unknown."""
+    start, end = (moment if isinstance(moment, datetime) else None for moment in data_window)
     values: dict[str, Any] = {
         "status": status,
         "finished_at": datetime.now(UTC).replace(tzinfo=None),
         "error": error,
-        "data_start": data_window[0],
-        "data_end": data_window[1],
+        "data_start": start,
+        "data_end": end,
     }
     if metrics is not None:
         values["metrics"] = metrics

@@ -113,7 +113,7 @@ def train_and_score(
                 run_id,
                 "completed" if gate.passed else "rejected",
                 metrics=json.loads(json.dumps(metrics, default=str)),
-                data_window=(lines[c.OCCURRED_AT].min(), lines[c.OCCURRED_AT].max()),  # type: ignore[arg-type]
+                data_window=(lines[c.OCCURRED_AT].min(), lines[c.OCCURRED_AT].max()),
             )
     except BaseException as exc:
         with engine.begin() as conn:
@@ -163,7 +163,7 @@ def score_with_latest(
             run_id,
             "completed",
             metrics=json.loads(json.dumps(metrics, default=str)),
-            data_window=(trained.data_start, lines[c.OCCURRED_AT].max()),  # type: ignore[arg-type]
+            data_window=(trained.data_start, lines[c.OCCURRED_AT].max()),
         )
     return PredictionResult(
         run_id=run_id,

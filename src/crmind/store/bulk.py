@@ -9,6 +9,7 @@ so an import can tell new rows from rows the store already had.
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import polars as pl
@@ -136,3 +137,12 @@ def _chunks(frame: pl.DataFrame, size: int = 50_000) -> itertools.chain[list[tup
     return itertools.chain(
         frame.slice(start, size).rows() for start in range(0, frame.height, size)
     )
+
+
+def decode_json_text(records: list[dict[str, Any]], column: str) -> None:
+    """Turn the JSON text of ``column`` into dicts, in place, for SQLAlchemy's JSON type
+    (row-by-row inserts through SQLAlchemy, unlike :func:`insert_ignore`, need Python objects)."""
+    for record in records:
+        value = record.get(column)
+        if isinstance(value, str):
+            record[column] = json.loads(value)

@@ -8,6 +8,7 @@ or polars Series), validated by :class:`~crmind.analytics.clv.history.PurchaseHi
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Self
 
 import numpy as np
@@ -31,7 +32,7 @@ def check_span(name: str, value: float) -> float:
     return span
 
 
-class PurchaseModel(LikelihoodModel):
+class PurchaseModel(LikelihoodModel, ABC):
     """A model of repeat-purchase counts and customer lifetimes (see the module docstring)."""
 
     def fit(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> Self:  # noqa: N803
@@ -104,17 +105,20 @@ class PurchaseModel(LikelihoodModel):
             raise ModelDataError(f"times must be finite, >= 0 and increasing, not {times!r}")
         return self._discounted_purchases(params, history, spans, factors)
 
+    @abstractmethod
     def _objective(self, data: PurchaseHistory) -> ValueAndGradient:
         """Mean negative log-likelihood (and gradient) over ``data`` at log-parameters."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _discounted_purchases(
         self, params: FloatArray, history: PurchaseHistory, times: FloatArray, weights: FloatArray
     ) -> FloatArray:
-        raise NotImplementedError
+        """Sum over ``times`` of the expected purchases by each time x its weight, per customer."""
 
+    @abstractmethod
     def _p_alive(self, params: FloatArray, history: PurchaseHistory) -> FloatArray:
-        raise NotImplementedError
+        """Probability that each customer is still alive."""
 
+    @abstractmethod
     def _expected_purchases(self, params: FloatArray, t: FloatArray) -> FloatArray:
-        raise NotImplementedError
+        """Unconditional expected purchases of a new customer in ``t`` periods."""

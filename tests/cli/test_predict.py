@@ -42,7 +42,7 @@ def test_evaluate_churn_on_telco_reports_both_models() -> None:
 def test_predict_train_refuses_an_unknown_target() -> None:
     result = runner.invoke(app, ["predict", "train", "loyalty"])
     assert result.exit_code == 1
-    assert "churn or purchase" in result.stderr
+    assert "churn, purchase, spend" in result.stderr
 
 
 def test_evaluate_churn_names_a_bad_target_value(tmp_path: Path) -> None:
@@ -73,3 +73,20 @@ def test_train_then_score_through_the_cli(tmp_path: Path) -> None:
     assert scoring["run_id"] > training["run_id"]
     assert scoring["top"] == training["top"]
     assert (tmp_path / "models").is_dir()
+
+
+@pytest.mark.slow
+def test_train_spend_and_churn_print_their_grades(tmp_path: Path) -> None:
+    base = ["--data-dir", str(tmp_path)]
+    imported = runner.invoke(
+        app, [*base, "import", "orders", str(ONLINE_RETAIL), "--preset", "online-retail"]
+    )
+    assert imported.exit_code == 0, imported.output
+    spend = runner.invoke(app, [*base, "predict", "train", "spend"])
+    assert spend.exit_code == 0, spend.output
+    assert "spend-rate rule" in spend.stdout
+    assert "expected spend" in spend.stdout
+    churn = runner.invoke(app, [*base, "predict", "train", "churn"])
+    assert churn.exit_code == 0, churn.output
+    assert "calibration on held-out time" in churn.stdout
+    assert "observed rate" in churn.stdout

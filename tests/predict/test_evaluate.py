@@ -232,3 +232,15 @@ def test_time_split_needs_two_cutoffs() -> None:
         time_split(examples_at(datetime(2024, 1, 1)))
     with pytest.raises(ModelDataError, match="cut-off column 'when'"):
         time_split(examples_at(datetime(2024, 1, 1)), cutoff_col="when")
+
+
+def test_the_gate_wants_errors_lower_and_names_the_rule() -> None:
+    gate = QualityGate(metrics=("rmse", "spearman"), rule_name="spend-rate rule")
+    rule = {"rmse": 100.0, "spearman": 0.5}
+    baseline = {"rmse": 150.0, "spearman": 0.0}
+    better = gate.check({"rmse": 90.0, "spearman": 0.6}, rule, baseline)
+    assert better.passed
+    assert "beats the spend-rate rule" in better.message
+    worse = gate.check({"rmse": 110.0, "spearman": 0.6}, rule, baseline)
+    assert not worse.passed
+    assert "rmse 110.0000 vs spend-rate rule 100.0000" in worse.message

@@ -1,8 +1,9 @@
-"""Churn training on the store: graded on held-out time, scores stored with reasons."""
+"""Churn and spend training on the store: graded on held-out time, scores stored with reasons."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from crmind.data import ONLINE_RETAIL
 from crmind.errors import ModelDataError
 from crmind.ingest.fields import ImportKind
 from crmind.predict.models import PropensityModel
+from crmind.predict.spend import SpendModel
 from crmind.services.importing import ImportRequest, import_file
 from crmind.services.prediction import PredictionOptions, train_and_score
 from crmind.store.schema import CustomerScore, ModelRun
@@ -53,6 +55,9 @@ def test_churn_model_beats_the_recency_rule_and_scores_with_reasons(
         ).one()
     assert run.status == "completed"
     assert run.metrics["gate"]["passed"] is True
+    calibration = run.metrics["calibration"]
+    assert sum(row["count"] for row in calibration) == metrics["test_examples"]
+    assert all(0 <= row["observed_rate"] <= 1 for row in calibration)
     assert score.kind == "churn"
     assert 0.0 <= score.value <= 1.0
     reasons = (
@@ -75,5 +80,32 @@ def test_customer_view_shows_the_churn_score_and_its_reasons(
     result = train_and_score(retail, PredictionOptions(), tmp_path)
     riskiest = int(result.top["customer_id"][0])
     churn = customer_view(retail, riskiest).scores["churn"]
-    assert churn["value"] == pytest.approx(result.top["probability"][0])
+    assert churn["value"] == pytest.approx(result.top["value"][0])
     assert churn["explanation"]["reasons"] == result.top["text"][0]
+
+
+def test_spend_model_beats_the_past_rate_and_stores_expected_spend(
+    retail: Engine, tmp_path: Path
+) -> None:
+    from crmind.services.customers import customer_view
+
+    result = train_and_score(retail, PredictionOptions(target="spend"), tmp_path)
+    metrics = result.metrics
+    assert result.passed, result.gate_message
+    assert metrics["model"]["rmse"] < metrics["spend_rate_rule"]["rmse"]
+    assert metrics["model"]["spearman"] > metrics["spend_rate_rule"]["spearman"]
+    assert metrics["model"]["rmse"] < metrics["mean_baseline"]["rmse"]
+    assert result.model_path is not None
+    assert isinstance(SpendModel.load(result.model_path), SpendModel)
+    biggest = int(result.top["customer_id"][0])
+    spend = customer_view(retail, biggest).scores["next_window_spend"]
+    assert spend["value"] == pytest.approx(result.top["value"][0])
+    assert spend["label"] == "high"
+    with retail.connect() as conn:
+        labels = Counter(
+            conn.execute(
+                select(CustomerScore.label).where(CustomerScore.model_run_id == result.run_id)
+            ).scalars()
+        )
+    assert labels["high"] == pytest.approx(result.scored * 0.1, abs=2)
+    assert labels["medium"] == pytest.approx(result.scored * 0.2, abs=2)

@@ -187,11 +187,12 @@ def customer(
     for kind, name in view.segments.items():
         console.print(f"  segment ({kind}): {name}")
     for kind, score in view.scores.items():
+        low, high = score["low"], score["high"]
         interval = (
-            f" [{score['low']:,.2f} .. {score['high']:,.2f}]" if score["low"] is not None else ""
+            f" [{_bound(low)} .. {_bound(high)}]" if low is not None or high is not None else ""
         )
         label = f" {score['label']}" if score["label"] else ""
-        console.print(f"  score {kind}: {score['value']:,.3f}{interval}{label}")
+        console.print(f"  score {kind}: {_bound(score['value'], 3)}{interval}{label}")
         explanation = score.get("explanation")
         if isinstance(explanation, dict) and explanation.get("reasons"):
             console.print(f"    because {explanation['reasons']}")
@@ -245,3 +246,9 @@ def evaluate_clv(
         return
     for model, params in report.get("models", report).items():
         console.print(f"{model}: {params}")
+
+
+def _bound(value: float | None, decimals: int = 2) -> str:
+    """A score or interval bound; a bound the model could not put a number on is "unbounded"
+    (e.g. the upper end of a CLV interval when a parameter sits at its limit)."""
+    return "unbounded" if value is None else f"{value:,.{decimals}f}"

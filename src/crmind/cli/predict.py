@@ -2,7 +2,7 @@
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -12,19 +12,23 @@ from crmind.config import Settings
 from crmind.errors import CrmindError
 from crmind.services.evaluation import evaluate_churn_file
 from crmind.services.prediction import (
+    TARGETS,
     PredictionOptions,
     PredictionResult,
+    Target,
     score_with_latest,
     train_and_score,
 )
 from crmind.services.setup import init_store
 
-predict_app = typer.Typer(help="Churn and purchase propensity models.", no_args_is_help=True)
+predict_app = typer.Typer(
+    help="Churn and purchase propensity, and next-window spend.", no_args_is_help=True
+)
 app.add_typer(predict_app, name="predict")
 
 
 def train_prediction(
-    target: Literal["churn", "purchase"], window: int, settings: Settings | None = None
+    target: Target, window: int, settings: Settings | None = None
 ) -> PredictionResult:
     """Train, grade and score on the store named by ``settings`` (default: those in force)."""
     settings = settings or current_settings()
@@ -38,22 +42,19 @@ def train_prediction(
 
 @predict_app.command("train")
 def train(
-    target: Annotated[str, typer.Argument(help="churn or purchase.")],
+    target: Annotated[str, typer.Argument(help="churn, purchase or spend.")],
     window: Annotated[
         int, typer.Option(help="Days after each cut-off that decide the label.", min=7)
     ] = 90,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
-    """Train a churn or purchase-propensity model, grade it against the recency rule on held-out
-    time, and, when it beats the rule, score every customer with their top reasons.
+    """Train a churn, purchase-propensity or spend model, grade it against the obvious rule on
+    held-out time, and, when it beats the rule, score every customer with their top reasons.
 
     Example: crmind predict train churn --window 90
     """
-    if target not in ("churn", "purchase"):
-        typer.echo(f"error: target must be churn or purchase, not {target!r}", err=True)
-        raise typer.Exit(1)
     with errors_as_messages():
-        result = train_prediction(target, window)  # type: ignore[arg-type]
+        result = train_prediction(_target(target), window)
     if as_json:
         payload = {**result.__dict__, "top": result.top.to_dicts()}
         console.print_json(json.dumps(payload, default=str))
@@ -61,8 +62,29 @@ def train(
     print_prediction(result)
 
 
+def _target(text: str) -> Target:
+    for target in TARGETS:
+        if text == target:
+            return target
+    typer.echo(f"error: target must be one of {', '.join(TARGETS)}, not {text!r}", err=True)
+    raise typer.Exit(1)
+
+
 def print_prediction(result: PredictionResult) -> None:
     """The grading table, the gate's verdict and the highest scores with their reasons."""
+    if result.target == "spend":
+        print_spend_grades(result)
+    else:
+        print_binary_grades(result)
+    console.print(("[green]" if result.passed else "[red]") + result.gate_message)
+    if not result.passed:
+        console.print("the model is stored with its metrics but not used for scoring")
+        return
+    print_top(result)
+
+
+def print_binary_grades(result: PredictionResult) -> None:
+    """Churn / purchase: the model, baseline and rule on held-out time, and the calibration."""
     grades = Table(title=f"{result.target} model run {result.result_label()}")
     for col in ("on held-out time", "ROC-AUC", "PR-AUC", "top-decile lift", "Brier"):
         grades.add_column(col)
@@ -81,11 +103,40 @@ def print_prediction(result: PredictionResult) -> None:
             f"{brier:.3f}" if brier is not None else "",
         )
     console.print(grades)
-    console.print(("[green]" if result.passed else "[red]") + result.gate_message)
-    if not result.passed:
-        console.print("the model is stored with its metrics but not used for scoring")
-        return
-    print_top(result)
+    calibration = Table(title="calibration on held-out time: predicted against observed")
+    for col in ("predicted", "mean predicted", "observed rate", "customers"):
+        calibration.add_column(col, justify="right")
+    for row in result.metrics.get("calibration", []):
+        calibration.add_row(
+            f"{row['lower']:.1f}-{row['upper']:.1f}",
+            f"{row['mean_predicted']:.3f}",
+            f"{row['observed_rate']:.3f}",
+            f"{row['count']:,}",
+        )
+    console.print(calibration)
+
+
+def print_spend_grades(result: PredictionResult) -> None:
+    """Spend: the model, the spend-rate rule and the mean on held-out time."""
+    grades = Table(title=f"spend model run {result.result_label()}")
+    for col in ("on held-out time", "RMSE", "MAE", "Spearman", "top-decile share", "mean"):
+        grades.add_column(col)
+    actual = result.metrics["model"]["mean_actual"]
+    for name, key in (
+        ("model (LightGBM, Tweedie)", "model"),
+        ("spend-rate rule", "spend_rate_rule"),
+        ("training mean", "mean_baseline"),
+    ):
+        m = result.metrics[key]
+        grades.add_row(
+            name,
+            f"{m['rmse']:,.1f}",
+            f"{m['mae']:,.1f}",
+            f"{m['spearman']:.3f}",
+            f"{m['top_decile_share']:.3f}",
+            f"{m['mean_predicted']:,.1f} (actual {actual:,.1f})",
+        )
+    console.print(grades)
 
 
 @evaluate_app.command("churn")
@@ -123,19 +174,17 @@ def evaluate_churn(
 
 @predict_app.command("score")
 def score(
-    target: Annotated[str, typer.Argument(help="churn or purchase.")] = "churn",
+    target: Annotated[str, typer.Argument(help="churn, purchase or spend.")] = "churn",
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Score every customer now with the newest model that passed its quality gate.
 
     Example: crmind predict score churn
     """
-    if target not in ("churn", "purchase"):
-        typer.echo(f"error: target must be churn or purchase, not {target!r}", err=True)
-        raise typer.Exit(1)
+    chosen = _target(target)
     with errors_as_messages():
         engine, _ = init_store(current_settings())
-        result = score_with_latest(engine, target)  # type: ignore[arg-type]
+        result = score_with_latest(engine, chosen)
     if as_json:
         payload = {**result.__dict__, "top": result.top.to_dicts()}
         console.print_json(json.dumps(payload, default=str))
@@ -146,11 +195,17 @@ def score(
 
 def print_top(result: PredictionResult) -> None:
     """The highest scores with their reasons."""
+    spend = result.target == "spend"
     top = Table(title=f"highest {result.target} scores ({result.scored:,} customers scored)")
-    for col in ("customer", "probability", "top reasons (log-odds)"):
+    for col in (
+        "customer",
+        "expected spend" if spend else "probability",
+        "top reasons (log-spend vs past rate)" if spend else "top reasons (log-odds)",
+    ):
         top.add_column(col)
     for row in result.top.iter_rows(named=True):
-        top.add_row(str(row["customer_id"]), f"{row['probability']:.2f}", str(row["text"]))
+        value = f"{row['value']:,.2f}"
+        top.add_row(str(row["customer_id"]), value, str(row["text"]))
     console.print(top)
 
 

@@ -228,13 +228,17 @@ class GateResult:
 
 @dataclass(frozen=True)
 class QualityGate:
-    """A model passes when it beats the recency rule and the baseline on every metric named.
+    """A model passes when it beats the rule and the baseline on every metric named.
 
-    "Beats" means more than ``margin`` higher; ``metrics`` are keys of :func:`evaluate_binary`.
+    "Beats" means more than ``margin`` better: higher, or lower for the metrics in
+    ``lower_is_better`` (errors). ``metrics`` are keys of the metric dicts compared, e.g. those of
+    :func:`evaluate_binary` or :func:`crmind.predict.evaluate_spend.evaluate_spend`.
     """
 
     metrics: tuple[str, ...] = (ROC_AUC, TOP_DECILE_LIFT)
     margin: float = 0.0
+    lower_is_better: frozenset[str] = frozenset({BRIER, "rmse", "mae"})
+    rule_name: str = "recency rule"
 
     def check(
         self,
@@ -243,7 +247,7 @@ class QualityGate:
         baseline_metrics: Mapping[str, float],
     ) -> GateResult:
         """Compare the model's metrics with the rule's and the baseline's."""
-        opponents = {"recency rule": rule_metrics, "baseline": baseline_metrics}
+        opponents = {self.rule_name: rule_metrics, "baseline": baseline_metrics}
         failures: list[str] = []
         facts: list[str] = []
         for metric in self.metrics:
@@ -252,11 +256,15 @@ class QualityGate:
                 other = _metric(theirs, metric, who)
                 fact = f"{metric} {mine:.4f} vs {who} {other:.4f}"
                 facts.append(fact)
-                if not mine > other + self.margin:
+                lower = metric in self.lower_is_better
+                beats = mine < other - self.margin if lower else mine > other + self.margin
+                if not beats:
                     failures.append(fact)
         if failures:
             return GateResult(False, "model does not beat: " + "; ".join(failures))
-        return GateResult(True, "model beats the recency rule and baseline: " + "; ".join(facts))
+        return GateResult(
+            True, f"model beats the {self.rule_name} and baseline: " + "; ".join(facts)
+        )
 
 
 def quality_gate(

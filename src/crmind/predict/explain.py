@@ -1,7 +1,10 @@
-"""Why a propensity model scores a customer as it does.
+"""Why a tabular model (propensity, spend) scores a customer as it does.
 
-Contributions are in log-odds, before calibration, so that for every row
-``base value + sum of contributions == model.raw_score(X)``. For LightGBM they are the booster's
+Contributions are on the raw learner's scale — log-odds before calibration for a propensity, the
+log of the expected spend for a spend model — so that for every row
+``base value + sum of contributions == model.raw_score(X)``. A model's per-row offset (the spend
+model starts from the customer's past spending rate) is part of the row's base value, so the
+drivers explain how far the model moves from it. For LightGBM they are the booster's
 own TreeSHAP values (``pred_contrib=True``); for the logistic model each feature contributes
 coefficient x standardised value (summed over its one-hot columns), and the base is the intercept.
 """
@@ -15,20 +18,20 @@ import polars as pl
 
 from crmind.columns import CUSTOMER_ID
 from crmind.errors import ModelDataError
-from crmind.predict.models import PropensityModel
+from crmind.predict.tabular import TabularModel
 
 DRIVER = pl.Struct({"feature": pl.String, "value": pl.String, "contribution": pl.Float64})
 
 
-def contributions(model: PropensityModel, X: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:  # noqa: N803
-    """Per-row contributions (rows x ``model.feature_names_``) and base values, in log-odds."""
+def contributions(model: TabularModel, X: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:  # noqa: N803
+    """Per-row contributions (rows x ``model.feature_names_``) and base values, raw scale."""
     design = model.encode(X)
     if model.booster_ is not None:
         values = np.asarray(
             model.booster_.predict(design, num_iteration=model.best_iteration_, pred_contrib=True),
             dtype=np.float64,
         )
-        return values[:, :-1], values[:, -1]
+        return values[:, :-1], values[:, -1] + model.offset(X)
     assert model.pipeline_ is not None
     standardised = np.asarray(model.pipeline_[:-1].transform(design), dtype=np.float64)
     logistic = model.pipeline_[-1]
@@ -37,14 +40,14 @@ def contributions(model: PropensityModel, X: pl.DataFrame) -> tuple[np.ndarray, 
     per_feature = np.column_stack(
         [terms[:, sources == name].sum(axis=1) for name in model.feature_names_]
     )
-    base = np.full(design.shape[0], float(logistic.intercept_[0]))
+    base = np.full(design.shape[0], float(logistic.intercept_[0])) + model.offset(X)
     return per_feature, base
 
 
-def global_importance(model: PropensityModel, X: pl.DataFrame | None = None) -> pl.DataFrame:  # noqa: N803
+def global_importance(model: TabularModel, X: pl.DataFrame | None = None) -> pl.DataFrame:  # noqa: N803
     """One row per feature: total split ``gain`` (LightGBM; null for logistic) and, when ``X`` is
-    given, ``mean_abs_contribution`` (mean |SHAP| in log-odds); sorted most important first."""
-    model._check_fitted("feature_names_", "calibration_")
+    given, ``mean_abs_contribution`` (mean |SHAP| on the raw scale); sorted most important first."""
+    model._check_fitted("feature_names_")
     names = model.feature_names_
     if model.booster_ is not None:
         gains = model.booster_.feature_importance(
@@ -67,14 +70,15 @@ def global_importance(model: PropensityModel, X: pl.DataFrame | None = None) -> 
 
 
 def explain(
-    model: PropensityModel,
+    model: TabularModel,
     X: pl.DataFrame,  # noqa: N803
     customer_ids: Sequence[object] | pl.Series,
     top: int | None = 5,
 ) -> pl.DataFrame:
     """The ``top`` drivers of each row's score (all features when ``top`` is None).
 
-    Columns: ``customer_id``, ``base_value``, ``raw_score``, ``probability``, ``drivers`` (a list of
+    Columns: ``customer_id``, ``base_value``, ``raw_score``, the prediction (named by
+    ``model.output_name``: ``probability``, ``expected_spend``), ``drivers`` (a list of
     structs feature / value / contribution, largest |contribution| first) and ``text``, e.g.
     ``"tenure = 1: +0.81; Contract = Month-to-month: +0.54"``.
     """
@@ -122,7 +126,7 @@ def explain(
             CUSTOMER_ID: ids,
             "base_value": base,
             "raw_score": raw,
-            "probability": model.predict_proba(X),
+            model.output_name: model.predict_output(X),
             "drivers": explained.get_column("drivers").cast(pl.List(DRIVER)),
             "text": explained.get_column("text"),
         }

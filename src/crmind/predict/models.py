@@ -1,10 +1,9 @@
 """Propensity models (churn, purchase): LightGBM or logistic regression, calibrated.
 
-:class:`PropensityModel` takes a tabular polars frame of customer features and a 0/1 target.
-Numeric and boolean columns are used as floats (null -> missing); String / Categorical / Enum
-columns become integer codes over a vocabulary learned at fit (``categories_``), handed to LightGBM
-as native categoricals; a category unseen at fit is treated as missing at predict time. The logistic
-model one-hot encodes those codes, imputes medians and standardises inside a scikit-learn pipeline.
+:class:`PropensityModel` takes a tabular polars frame of customer features and a 0/1 target,
+encoded as :mod:`crmind.predict.tabular` describes (categories native to LightGBM). The logistic
+model one-hot encodes the categories, imputes medians and standardises inside a scikit-learn
+pipeline.
 
 Fitting holds out a stratified ``validation_fraction`` of the rows. The raw learner is fitted on
 the rest (LightGBM early-stops on the held-out part); the held-out part then fits the calibrator.
@@ -31,7 +30,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from crmind.errors import ConfigurationError, ModelDataError
-from crmind.estimator import Estimator
+from crmind.predict.tabular import TabularModel
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ _TIE_BREAK = 1e-6
 _CALIBRATIONS = ("isotonic", "sigmoid", "none")
 
 
-class PropensityModel(Estimator):
+class PropensityModel(TabularModel):
     """Calibrated probability that a customer belongs to class 1 (churns, buys, ...).
 
     Learned attributes: ``feature_names_``, ``categorical_`` (the categorical feature names),
@@ -58,6 +57,8 @@ class PropensityModel(Estimator):
     customers (IBM Telco 5-fold, the Online Retail time split; docs/evaluation.md) deeper trees
     gained nothing and over-fitted.
     """
+
+    output_name = "probability"
 
     def __init__(
         self,
@@ -144,25 +145,10 @@ class PropensityModel(Estimator):
         if self.n_estimators < 1 or self.early_stopping_rounds < 1:
             raise ConfigurationError("n_estimators and early_stopping_rounds must be at least 1")
 
-    def _learn_encoding(self, X: pl.DataFrame) -> None:  # noqa: N803
-        categories: dict[str, list[str]] = {}
-        for name, dtype in X.schema.items():
-            if _is_categorical(dtype):
-                values = X.get_column(name).cast(pl.String).drop_nulls().unique().sort()
-                categories[name] = values.to_list()
-            elif not _is_numeric(dtype):
-                raise ModelDataError(
-                    f"column {name!r} has dtype {dtype}, which a propensity model cannot use: "
-                    "expected numeric, boolean, String or Categorical"
-                )
-        self.feature_names_: list[str] = list(X.columns)
-        self.categorical_: list[str] = list(categories)
-        self.categories_: dict[str, list[str]] = categories
-        inputs: list[str] = []
-        for name in self.feature_names_:
-            width = len(categories[name]) if self.model == "logistic" and name in categories else 1
-            inputs.extend([name] * width)
-        self.input_features_: list[str] = inputs
+    @property
+    def one_hot(self) -> bool:
+        """The logistic model sees one-hot categories; LightGBM sees codes."""
+        return self.model == "logistic"
 
     def _fit_lightgbm(
         self,
@@ -258,61 +244,9 @@ class PropensityModel(Estimator):
         self._check_fitted("feature_names_", "calibration_")
         return _apply_calibrator(self.calibrator_, self.raw_score(X))
 
-    def raw_score(self, X: pl.DataFrame) -> np.ndarray:  # noqa: N803
-        """Score in log-odds before calibration, one per row of ``X``."""
-        return self._raw(self.encode(X))
-
-    def encode(self, X: pl.DataFrame) -> np.ndarray:  # noqa: N803
-        """The float matrix the raw learner sees (one column per ``input_features_``)."""
-        self._check_fitted("feature_names_", "calibration_")
-        missing = [name for name in self.feature_names_ if name not in X.columns]
-        if missing:
-            raise ModelDataError(f"X lacks the feature columns {missing} the model was fitted on")
-        return self._expand(self._codes(X.select(self.feature_names_)))
-
-    def _raw(self, design: np.ndarray) -> np.ndarray:
-        if self.booster_ is not None:
-            scores = self.booster_.predict(
-                design, num_iteration=self.best_iteration_, raw_score=True
-            )
-        else:
-            assert self.pipeline_ is not None
-            scores = self.pipeline_.decision_function(design)
-        return np.asarray(scores, dtype=np.float64)
-
-    def _codes(self, X: pl.DataFrame) -> np.ndarray:  # noqa: N803
-        """One float column per feature: numbers, or category codes (null / unseen -> NaN)."""
-        columns = []
-        for name in self.feature_names_:
-            column = X.get_column(name)
-            if name in self.categories_:
-                vocabulary = self.categories_[name]
-                column = column.cast(pl.String).replace_strict(
-                    vocabulary,
-                    list(map(float, range(len(vocabulary)))),
-                    default=None,
-                    return_dtype=pl.Float64,
-                )
-            elif not _is_numeric(column.dtype):
-                raise ModelDataError(
-                    f"column {name!r} has dtype {column.dtype}; the model was fitted on a number"
-                )
-            columns.append(column.cast(pl.Float64).fill_nan(None).to_numpy(allow_copy=True))
-        return np.column_stack(columns).astype(np.float64) if columns else np.empty((X.height, 0))
-
-    def _expand(self, codes: np.ndarray) -> np.ndarray:
-        """Codes as the raw learner wants them: as-is for LightGBM, one-hot for logistic."""
-        if self.model == "lightgbm":
-            return codes
-        blocks = []
-        for index, name in enumerate(self.feature_names_):
-            column = codes[:, index]
-            if name in self.categories_:
-                levels = np.arange(len(self.categories_[name]), dtype=np.float64)
-                blocks.append((column[:, None] == levels[None, :]).astype(np.float64))
-            else:
-                blocks.append(column[:, None])
-        return np.hstack(blocks) if blocks else np.empty((codes.shape[0], 0))
+    def predict_output(self, X: pl.DataFrame) -> np.ndarray:  # noqa: N803
+        """The calibrated probability (see :meth:`predict_proba`)."""
+        return self.predict_proba(X)
 
 
 def _target(y: pl.Series | np.ndarray, rows: int) -> np.ndarray:
@@ -337,14 +271,6 @@ def _target(y: pl.Series | np.ndarray, rows: int) -> np.ndarray:
             f"y has a single row of class {int(np.argmin(counts))}: at least 2 of each are needed"
         )
     return target.astype(np.int64)
-
-
-def _is_categorical(dtype: pl.DataType) -> bool:
-    return isinstance(dtype, pl.String | pl.Categorical | pl.Enum)
-
-
-def _is_numeric(dtype: pl.DataType) -> bool:
-    return dtype.is_numeric() or isinstance(dtype, pl.Boolean | pl.Null)
 
 
 def _class_weights(target: np.ndarray, class_weight: str | None) -> np.ndarray:

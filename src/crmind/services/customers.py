@@ -22,7 +22,7 @@ from crmind.store.schema import (
     SegmentMember,
 )
 
-PREDICTION_RUNS = ("churn_model", "purchase_model")
+PREDICTION_RUNS = ("churn_model", "purchase_model", "spend_model")
 """Kinds of model run whose newest completed scores join the analysis scores in the view."""
 
 CONTACT_FIELDS = (

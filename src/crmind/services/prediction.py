@@ -1,11 +1,16 @@
-"""Use case: train a churn or purchase-propensity model on the store, grade it, score customers.
+"""Use case: train a churn, purchase-propensity or spend model on the store, grade it, score.
 
 Training examples come from several past cut-offs (features only from before each cut-off, the
-label from the window after it). The latest cut-off is held out: the model is graded there
-against the best simple recency rule and a logistic-regression baseline. A model that does not
-beat the rule (ROC-AUC and top-decile lift) is stored with its metrics but not used for scoring.
-A model that passes is refitted on every example, saved, and scores every customer as of the
-last order, each score stored with the customer's top drivers in words.
+label from the window after it). The latest cut-off is held out and the model is graded there:
+
+- churn / purchase: against the best simple recency rule and a logistic-regression baseline on
+  ROC-AUC and top-decile lift (the metrics also hold PR-AUC, Brier and the calibration curve);
+- spend: against the past-spending-rate rule and the no-skill mean on RMSE and Spearman rank
+  correlation (also MAE and the top decile's share of spend).
+
+A model that does not beat them is stored with its metrics but not used for scoring. A model
+that passes is refitted on every example, saved, and scores every customer as of the last order,
+each score stored with the customer's top drivers in words.
 """
 
 from __future__ import annotations
@@ -22,15 +27,27 @@ from sqlalchemy import Engine
 from crmind import columns as c
 from crmind.errors import ModelDataError, NotFoundError
 from crmind.predict.evaluate import (
+    GateResult,
+    QualityGate,
     base_rate_metrics,
     best_recency_rule,
+    calibration_curve,
     evaluate_binary,
     quality_gate,
     time_split,
 )
+from crmind.predict.evaluate_spend import (
+    RMSE,
+    SPEARMAN,
+    evaluate_spend,
+    mean_rule,
+    spend_rate_rule,
+)
 from crmind.predict.explain import explain, global_importance
 from crmind.predict.labels import LABEL, feature_columns, scoring_features, training_examples
 from crmind.predict.models import PropensityModel
+from crmind.predict.spend import SpendModel
+from crmind.predict.tabular import TabularModel
 from crmind.services.analysis_store import (
     finish_model_run,
     latest_run,
@@ -41,7 +58,16 @@ from crmind.store.frames import order_lines, read_sql
 
 logger = logging.getLogger(__name__)
 
-Target = Literal["churn", "purchase"]
+Target = Literal["churn", "purchase", "spend"]
+TARGETS: tuple[Target, ...] = ("churn", "purchase", "spend")
+SCORE_KINDS: dict[Target, str] = {
+    "churn": "churn",
+    "purchase": "purchase",
+    "spend": "next_window_spend",  # apart from the CLV analysis's expected_spend per order
+}
+"""The ``customer_scores.kind`` each target's scores are stored under."""
+SPEND_GATE = QualityGate(metrics=(RMSE, SPEARMAN), rule_name="spend-rate rule")
+"""A spend model must predict amounts better (RMSE) and order customers better (Spearman)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +89,7 @@ class PredictionResult:
     gate_message: str
     metrics: dict[str, Any]
     scored: int
-    top: pl.DataFrame  # customer_id, probability, text: the highest scores with their reasons
+    top: pl.DataFrame  # customer_id, value, text: the highest scores with their reasons
     model_path: str | None
 
     def result_label(self) -> str:
@@ -96,7 +122,7 @@ def train_and_score(
         metrics, gate = _grade(train, test, features, options)
         model_path: Path | None = None
         scored = 0
-        top = pl.DataFrame(schema={c.CUSTOMER_ID: pl.Int64, "probability": pl.Float64})
+        top = pl.DataFrame(schema={c.CUSTOMER_ID: pl.Int64, "value": pl.Float64})
         scores: pl.DataFrame | None = None
         if gate.passed:
             model = _model(options).fit(examples.select(features), examples.get_column(LABEL))
@@ -146,12 +172,16 @@ def score_with_latest(
             f"no trained {target} model that passed its quality gate: run "
             f"`crmind predict train {target}` first"
         )
-    model = PropensityModel.load(path)
+    model = _model_class(target).load(path)
     features = list(model.feature_names_)
     lines = order_lines(engine)
     products = read_sql(engine, "SELECT id AS product_id, category FROM products")
     customers = read_sql(engine, "SELECT id AS customer_id, country FROM customers")
-    options = PredictionOptions(target=target, top_drivers=top_drivers)
+    options = PredictionOptions(
+        target=target,
+        top_drivers=top_drivers,
+        window_days=int((trained.params or {}).get("window_days", 90)),
+    )
     params = {**(trained.params or {}), "scored_with_run": trained.id, "model_path": path}
     run_id = start_model_run(engine, f"{target}_model", params)
     scores, top = _score(lines, products, customers, model, features, options)
@@ -184,25 +214,34 @@ def _params(options: PredictionOptions, features: list[str]) -> dict[str, Any]:
         "n_cutoffs": options.n_cutoffs,
         "random_state": options.random_state,
         "features": features,
-        "model": "lightgbm",
+        "model": "lightgbm-tweedie" if options.target == "spend" else "lightgbm",
     }
+
+
+def _model_class(target: Target) -> type[TabularModel]:
+    return SpendModel if target == "spend" else PropensityModel
 
 
 def _model(
     options: PredictionOptions, kind: Literal["lightgbm", "logistic"] = "lightgbm"
-) -> PropensityModel:
+) -> TabularModel:
+    if options.target == "spend":
+        return SpendModel(window_days=options.window_days, random_state=options.random_state)
     return PropensityModel(model=kind, random_state=options.random_state)
 
 
 def _grade(
     train: pl.DataFrame, test: pl.DataFrame, features: list[str], options: PredictionOptions
-) -> tuple[dict[str, Any], Any]:
+) -> tuple[dict[str, Any], GateResult]:
+    if options.target == "spend":
+        return _grade_spend(train, test, features, options)
     x_train, y_train = train.select(features), train.get_column(LABEL)
     x_test, y_test = test.select(features), test.get_column(LABEL)
     model = _model(options).fit(x_train, y_train)
     baseline = _model(options, "logistic").fit(x_train, y_train)
     rule_name, rule = best_recency_rule(x_train, y_train)
-    model_metrics = evaluate_binary(y_test, model.predict_proba(x_test))
+    probability = model.predict_output(x_test)
+    model_metrics = evaluate_binary(y_test, probability)
     rule_metrics = evaluate_binary(y_test, rule(x_test))
     gate = quality_gate(model_metrics, rule_metrics, base_rate_metrics(y_train, y_test))
     metrics = {
@@ -210,8 +249,31 @@ def _grade(
         "train_examples": train.height,
         "test_examples": test.height,
         "model": model_metrics,
-        "logistic_baseline": evaluate_binary(y_test, baseline.predict_proba(x_test)),
+        "logistic_baseline": evaluate_binary(y_test, baseline.predict_output(x_test)),
         "recency_rule": {"name": rule_name, **rule_metrics},
+        "calibration": calibration_curve(y_test, probability).to_dicts(),
+        "gate": {"passed": gate.passed, "message": gate.message},
+    }
+    return metrics, gate
+
+
+def _grade_spend(
+    train: pl.DataFrame, test: pl.DataFrame, features: list[str], options: PredictionOptions
+) -> tuple[dict[str, Any], GateResult]:
+    x_train, y_train = train.select(features), train.get_column(LABEL)
+    x_test, y_test = test.select(features), test.get_column(LABEL)
+    model = _model(options).fit(x_train, y_train)
+    model_metrics = evaluate_spend(y_test, model.predict_output(x_test))
+    rule_metrics = evaluate_spend(y_test, spend_rate_rule(x_test, options.window_days))
+    mean_metrics = evaluate_spend(y_test, mean_rule(y_train, test.height))
+    gate = SPEND_GATE.check(model_metrics, rule_metrics, mean_metrics)
+    metrics = {
+        "held_out_cutoff": test.get_column("cutoff")[0],
+        "train_examples": train.height,
+        "test_examples": test.height,
+        "model": model_metrics,
+        "spend_rate_rule": rule_metrics,
+        "mean_baseline": mean_metrics,
         "gate": {"passed": gate.passed, "message": gate.message},
     }
     return metrics, gate
@@ -221,35 +283,41 @@ def _score(
     lines: pl.DataFrame,
     products: pl.DataFrame,
     customers: pl.DataFrame,
-    model: PropensityModel,
+    model: TabularModel,
     features: list[str],
     options: PredictionOptions,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(scores, top)``: every customer's score with its reasons, and the ten highest."""
     now = scoring_features(lines, products=products, customers=customers)
-    reasons = explain(
+    scored = explain(
         model, now.select(features), now.get_column(c.CUSTOMER_ID), top=options.top_drivers
-    )
-    probability = model.predict_proba(now.select(features))
-    scored = reasons.with_columns(pl.Series("probability", probability))
-    band = (
-        pl.when(pl.col("probability") >= 0.7)
-        .then(pl.lit("high"))
-        .when(pl.col("probability") >= 0.4)
-        .then(pl.lit("medium"))
-        .otherwise(pl.lit("low"))
-    )
+    ).rename({model.output_name: "value"})
     scores = scored.select(
         c.CUSTOMER_ID,
-        pl.lit(options.target).alias("kind"),
-        pl.col("probability").alias("value"),
-        band.alias("label"),
+        pl.lit(SCORE_KINDS[options.target]).alias("kind"),
+        "value",
+        _band(options.target).alias("label"),
         pl.struct(pl.col("text").alias("reasons"), "drivers")
         .struct.json_encode()
         .alias("explanation"),
     )
-    top = (
-        scored.sort("probability", descending=True)
-        .select(c.CUSTOMER_ID, "probability", "text")
-        .head(10)
-    )
+    top = scored.sort("value", descending=True).select(c.CUSTOMER_ID, "value", "text").head(10)
     return scores, top
+
+
+def _band(target: Target) -> pl.Expr:
+    """high / medium / low: probabilities by fixed thresholds, spend by rank (top 10 %, next
+    20 %, the rest)."""
+    value = pl.col("value")
+    if target == "spend":
+        share_above = value.rank("min", descending=True) / value.len()
+        high, medium = share_above <= 0.1, share_above <= 0.3
+    else:
+        high, medium = value >= 0.7, value >= 0.4
+    return (
+        pl.when(high)
+        .then(pl.lit("high"))
+        .when(medium)
+        .then(pl.lit("medium"))
+        .otherwise(pl.lit("low"))
+    )

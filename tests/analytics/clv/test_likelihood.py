@@ -114,3 +114,13 @@ def test_sample_params_without_covariance_repeats_the_fit() -> None:
     model.log_params_covariance_ = np.full((3, 3), np.nan)
     draws = model.sample_params(4, random_state=0)
     np.testing.assert_array_equal(draws, np.tile(list(model.params_.values()), (4, 1)))
+
+
+def test_sample_params_stay_inside_the_fit_bounds_when_a_parameter_is_barely_identified() -> None:
+    model = _fitted()
+    model.log_params_covariance_ = np.diag([1e4, 1e-4, 1e-4])  # e.g. a parameter at its bound
+    draws = model.sample_params(200, random_state=0)
+    assert np.isfinite(draws).all()
+    assert (draws > 0).all()
+    assert np.abs(np.log(draws)).max() <= 20.0
+    model.with_params(dict(zip(model.param_names, draws[0], strict=True)))  # usable as parameters

@@ -225,13 +225,14 @@ class LikelihoodModel(Estimator):
 
     def sample_params(self, n_draws: int, random_state: int | np.random.Generator) -> FloatArray:
         """``n_draws`` parameter vectors (rows, in ``param_names`` order) from the asymptotic
-        normal distribution of the log-parameters; without a usable covariance all rows are
-        the fitted parameters."""
+        normal distribution of the log-parameters, kept inside the bounds the fit searched (a
+        parameter at its bound has a huge variance, and unclipped draws would overflow);
+        without a usable covariance all rows are the fitted parameters."""
         mean = np.log(self._param_vector())
         rng = np.random.default_rng(random_state)
         covariance = self.log_params_covariance_
         if not np.all(np.isfinite(covariance)):
             return np.tile(np.exp(mean), (n_draws, 1))
         draws = rng.multivariate_normal(mean, covariance, size=n_draws, method="eigh")
-        result: FloatArray = np.exp(draws)
+        result: FloatArray = np.exp(np.clip(draws, -_LOG_BOUND, _LOG_BOUND))
         return result

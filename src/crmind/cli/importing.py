@@ -16,11 +16,12 @@ from crmind.cli.app import (
 )
 from crmind.ingest.fields import ImportKind
 from crmind.ingest.presets import PRESETS
+from crmind.services.identity import merge_duplicates
 from crmind.services.importing import ImportRequest, ImportSummary, import_file
 from crmind.services.setup import init_store
 
 
-def _run_import(request: ImportRequest, as_json: bool) -> ImportSummary:
+def _run_import(request: ImportRequest, as_json: bool, resolve: bool = False) -> ImportSummary:
     settings = current_settings()
     engine, _ = init_store(settings)
     with progress_bar() as progress:
@@ -33,10 +34,29 @@ def _run_import(request: ImportRequest, as_json: bool) -> ImportSummary:
             engine, request, reports_dir=settings.data_dir / "reports", progress=report
         )
         progress.update(task, description="done")
+    resolved: dict[str, object] = {}
+    merged = 0
+    if resolve:
+        with console.status("looking for duplicate customers"):
+            found, result = merge_duplicates(engine, apply=True)
+        merges = result.merged if result else []
+        merged = sum(len(cluster.merged_ids) for cluster in merges)
+        resolved = {
+            "clusters": len(found.clusters),
+            "merged": [vars(cluster) for cluster in merges],
+            "refused": [vars(cluster) for cluster in result.refused] if result else [],
+        }
     if as_json:
-        console.print_json(json.dumps(summary.as_dict(), default=str))
+        payload = summary.as_dict() | ({"resolved": resolved} if resolve else {})
+        console.print_json(json.dumps(payload, default=str))
     else:
         print_summary(summary)
+        if resolve:
+            console.print(
+                f"identity resolution: {resolved['clusters']} cluster(s) of duplicates, "
+                f"{merged} customer(s) merged (undo with `crmind identity unmerge ID`, "
+                "see `crmind identity history`)"
+            )
     return summary
 
 
@@ -101,6 +121,12 @@ def _make_import_command(kind: ImportKind) -> None:
         batch_rows: Annotated[
             int | None, typer.Option(help="Rows written per transaction.", min=1)
         ] = None,
+        resolve: Annotated[
+            bool,
+            typer.Option(
+                "--resolve", help="Then find duplicate customers and merge them (undoable)."
+            ),
+        ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     ) -> None:
         from crmind.ingest.mapping import parse_map_option
@@ -123,7 +149,7 @@ def _make_import_command(kind: ImportKind) -> None:
                 default_currency=settings.default_currency,
                 batch_rows=batch_rows or settings.import_batch_rows,
             )
-            _run_import(request, as_json)
+            _run_import(request, as_json, resolve)
 
     command.__doc__ = (
         f"Import {kind} from FILE; bad rows are kept with their reasons.\n\n"

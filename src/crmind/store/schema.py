@@ -17,6 +17,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Double,
@@ -135,6 +136,47 @@ class CustomerIdentity(Base):
     source: Mapped[str] = mapped_column(String(100))
     value: Mapped[str] = mapped_column(String(320))
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
+
+
+class IdentityMerge(Base):
+    """One customer merged into another: the audit record, and what undoing it needs.
+
+    ``moved`` maps each re-pointed table to the ids of the rows that moved from ``merged_id`` to
+    ``survivor_id``, so an undo moves back exactly those rows and no others (rows that reached
+    the survivor later stay with it). ``previous_merged_into`` is the merged customer's
+    ``merged_into`` before the merge. An undone merge keeps its row, with ``undone_at`` set.
+    """
+
+    __tablename__ = "identity_merges"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    probability: Mapped[float | None] = mapped_column(Double)
+    reason: Mapped[str | None] = mapped_column(Text)
+    moved: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    previous_merged_into: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class IdentityExclusion(Base):
+    """Two customers a person said are not the same: they are never merged.
+
+    The pair is stored once, with ``customer_a < customer_b``.
+    """
+
+    __tablename__ = "identity_exclusions"
+    __table_args__ = (
+        UniqueConstraint("customer_a", "customer_b"),
+        CheckConstraint("customer_a < customer_b", name="ordered_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_a: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    customer_b: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
 
 
@@ -335,6 +377,8 @@ TABLES_IN_ORDER = (
     "import_rejects",
     "customers",
     "customer_identities",
+    "identity_merges",
+    "identity_exclusions",
     "products",
     "orders",
     "order_lines",

@@ -1,0 +1,1 @@
+"""Identity resolution: find the records that are one person, across sources."""

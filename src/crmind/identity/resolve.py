@@ -80,6 +80,11 @@ def resolve(
     if frame.height < 2:
         raise ModelDataError(f"identity resolution needs at least 2 records, got {frame.height}")
     wanted = list(dict.fromkeys([spec.name for spec in specs] + ([source] if source else [])))
+    missing = [name for name in wanted if name not in frame.columns]
+    if missing:
+        raise ConfigurationError(
+            f"no column(s) {', '.join(missing)}; columns are {', '.join(frame.columns)}"
+        )
     clean = normalise(frame.select(wanted), specs)
     rules = list(options.rules) if options.rules is not None else default_rules(specs)
     pairs = candidate_pairs(clean, rules, max_block=options.max_block, source=source)
@@ -128,7 +133,11 @@ def random_pairs(
 def describe_pairs(resolution: Resolution, rows: Iterable[int] | None = None) -> pl.DataFrame:
     """Per pair (all, or the positions ``rows`` of ``resolution.pairs``): ``agree``,
     ``similar``, ``differ`` and ``missing`` — the field names at each kind of level."""
-    chosen = np.arange(resolution.pairs.height) if rows is None else np.asarray(list(rows))
+    chosen = (
+        np.arange(resolution.pairs.height)
+        if rows is None
+        else np.asarray(list(rows), dtype=np.int64)  # an empty list would be float
+    )
     levels = resolution.levels[chosen]
     names = np.asarray([spec.name for spec in resolution.fields], dtype=object)
     tops = np.asarray([spec.levels - 1 for spec in resolution.fields])

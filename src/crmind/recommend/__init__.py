@@ -1,0 +1,1 @@
+"""Recommendations: which products to show or mail to each customer, and why."""

@@ -1,0 +1,1 @@
+"""The recommenders, all behind :class:`crmind.recommend.base.Recommender`."""

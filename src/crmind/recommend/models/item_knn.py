@@ -1,0 +1,118 @@
+"""Item-kNN: recommend what is bought together with what the customer bought.
+
+Item-item cosine similarity of the (binarised, optionally BM25/TF-IDF-free) user columns, with
+shrinkage ``sim = dot / (norm_i * norm_j + shrink)`` so that pairs seen by few users count less,
+and only each item's ``neighbours`` most similar items kept (a sparse model). A user's score for
+an item is the sum of its similarities to the items the user has. The reason names the bought
+item that contributed most: "bought together with <item>".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from scipy.sparse import csr_matrix
+
+from crmind.errors import ConfigurationError
+from crmind.recommend.base import FloatArray, IntArray, Recommender
+
+BLOCK_ITEMS = 2048
+
+
+class ItemKNNRecommender(Recommender):
+    """Item-item cosine kNN with shrinkage (see the module docstring).
+
+    Learned attributes: those of :class:`Recommender` and ``similarity_`` (items x items CSR,
+    ``neighbours`` per row at most).
+    """
+
+    default_reason = "bought together with items you bought"
+
+    def __init__(self, *, neighbours: int = 100, shrink: float = 10.0, binary: bool = True) -> None:
+        self.neighbours = neighbours
+        self.shrink = shrink
+        self.binary = binary
+
+    def _fit_model(self, interactions: pl.DataFrame) -> None:
+        if self.neighbours < 1 or self.shrink < 0:
+            raise ConfigurationError("neighbours must be at least 1 and shrink at least 0")
+        self.user_items_: csr_matrix = _prepared(self.data_.matrix, self.binary)
+        self.similarity_: csr_matrix = _knn_similarity(
+            csr_matrix(self.user_items_.T), self.neighbours, self.shrink
+        )
+
+    def _score_rows(self, rows: IntArray) -> FloatArray:
+        scores = self.user_items_[rows] @ self.similarity_
+        return np.asarray(scores.todense(), dtype=np.float32)
+
+    def _explain(self, rows: IntArray, items: IntArray) -> list[str]:
+        return because_of(
+            self, self.user_items_, self.similarity_, rows, items, "bought together with"
+        )
+
+    def _item_vectors(self) -> csr_matrix:
+        return csr_matrix(self.user_items_.T)
+
+
+def _prepared(matrix: csr_matrix, binary: bool) -> csr_matrix:
+    prepared = csr_matrix(matrix, dtype=np.float32, copy=True)
+    if binary:
+        prepared.data[:] = 1.0
+    return prepared
+
+
+def _knn_similarity(item_users: csr_matrix, neighbours: int, shrink: float) -> csr_matrix:
+    """Cosine with shrinkage, top ``neighbours`` per row, computed in blocks of items."""
+    norms = np.sqrt(np.asarray(item_users.multiply(item_users).sum(axis=1)).ravel())
+    n_items = item_users.shape[0]
+    rows, cols, values = [], [], []
+    transposed = csr_matrix(item_users.T)
+    for start in range(0, n_items, BLOCK_ITEMS):
+        stop = min(start + BLOCK_ITEMS, n_items)
+        dots = np.asarray((item_users[start:stop] @ transposed).todense(), dtype=np.float32)
+        dots /= np.outer(norms[start:stop], norms) + shrink + 1e-12
+        dots[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        keep = min(neighbours, n_items - 1)
+        if keep <= 0:
+            continue
+        top = np.argpartition(-dots, keep - 1, axis=1)[:, :keep]
+        picked = np.take_along_axis(dots, top, axis=1)
+        nonzero = picked > 0
+        block_rows = np.repeat(np.arange(start, stop), keep).reshape(-1, keep)
+        rows.append(block_rows[nonzero])
+        cols.append(top[nonzero])
+        values.append(picked[nonzero])
+    if not rows:
+        return csr_matrix((n_items, n_items), dtype=np.float32)
+    return csr_matrix(
+        (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n_items, n_items),
+        dtype=np.float32,
+    )
+
+
+def because_of(
+    model: Recommender,
+    user_items: csr_matrix,
+    similarity: csr_matrix | np.ndarray,
+    rows: IntArray,
+    items: IntArray,
+    phrase: str,
+) -> list[str]:
+    """ "<phrase> <item>": the item of each user that adds most to each recommended item's score
+    (``user_items[user, bought] * similarity[bought, recommended]``), or the model's default
+    reason when none adds anything. Vectorised over blocks of recommendations."""
+    best = np.full(len(items), -1, dtype=np.int64)
+    known = np.flatnonzero(rows >= 0)
+    for start in range(0, len(known), BLOCK_ITEMS):
+        chunk = known[start : start + BLOCK_ITEMS]
+        bought = user_items[rows[chunk]]
+        towards = similarity[:, items[chunk]].T
+        contributions = csr_matrix(bought.multiply(towards))
+        strongest = np.asarray(contributions.max(axis=1).todense()).ravel()
+        column = np.asarray(contributions.argmax(axis=1)).ravel()
+        useful = strongest > 0
+        best[chunk[useful]] = column[useful]
+    found = best >= 0
+    names = iter(model.item_name(best[found]) if found.any() else [])
+    return [f"{phrase} {next(names)}" if has else model.default_reason for has in found.tolist()]

@@ -476,6 +476,7 @@ def test_every_reference_to_a_customer_is_either_moved_or_derived() -> None:
         ("customer_profiles", "customer_id"),
         ("segment_members", "customer_id"),
         ("customer_scores", "customer_id"),
+        ("recommendations", "customer_id"),
         ("identity_merges", "survivor_id"),
         ("identity_merges", "merged_id"),
         ("identity_merges", "previous_merged_into"),

@@ -5,10 +5,20 @@ Modules: ``app`` (the Typer app, global options, shared helpers) and one module 
 commands, each registering its commands on import.
 """
 
-from crmind.cli import analysis, demo, identity, importing, predict, store_commands
+from crmind.cli import analysis, demo, identity, importing, predict, recommend, store_commands
 from crmind.cli.app import app
 
-__all__ = ["analysis", "app", "demo", "identity", "importing", "main", "predict", "store_commands"]
+__all__ = [
+    "analysis",
+    "app",
+    "demo",
+    "identity",
+    "importing",
+    "main",
+    "predict",
+    "recommend",
+    "store_commands",
+]
 
 
 def main() -> None:

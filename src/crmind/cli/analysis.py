@@ -19,6 +19,7 @@ from crmind.cli.app import (
     progress_bar,
 )
 from crmind.cli.predict import churn_step
+from crmind.cli.recommend import recommend_step
 from crmind.config import Settings
 from crmind.services.analysis import STEPS, AnalysisOptions, AnalysisResult, run_analysis
 from crmind.services.customers import customer_view
@@ -74,10 +75,14 @@ def analyze(
     churn: Annotated[
         bool, typer.Option(help="Also train, grade and score the churn model.")
     ] = True,
+    recommend: Annotated[
+        bool, typer.Option(help="Also train, grade and store product recommendations.")
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Profile, segment and value every customer; store the results as a model run. Then train
-    the churn model, grade it against the recency rule and, if it passes, score every customer.
+    the churn model, grade it against the recency rule and, if it passes, score every customer;
+    and store every customer's recommended products (graded against popularity).
 
     Example: crmind analyze --as-of 2011-12-09
     """
@@ -90,6 +95,8 @@ def analyze(
     print_analysis(result)
     if churn and as_of is None:
         churn_step()
+    if recommend and as_of is None:
+        recommend_step()
 
 
 def summary_dict(result: AnalysisResult) -> dict[str, object]:
@@ -207,6 +214,13 @@ def customer(
             f"{order.amount:,.2f}",
         )
     console.print(orders)
+    if view.recommendations:
+        recommended = Table(title="recommended products")
+        for col in ("rank", "product", "why"):
+            recommended.add_column(col)
+        for item in view.recommendations:
+            recommended.add_row(str(item["rank"]), str(item["product"]), str(item["reason"]))
+        console.print(recommended)
 
 
 @evaluate_app.command("clv")

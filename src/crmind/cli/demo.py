@@ -12,6 +12,7 @@ from crmind.cli.app import (
 )
 from crmind.cli.importing import print_summary
 from crmind.cli.predict import churn_step
+from crmind.cli.recommend import recommend_step
 from crmind.services.demo import StoreReport, import_demo_data, store_report
 from crmind.services.setup import init_store
 
@@ -21,7 +22,8 @@ def demo() -> None:
     """Build the demo store from the bundled UCI Online Retail data, analyse it, report.
 
     Prints the import summary, the store at a glance, the learned and RFM segments, the top
-    customers by lifetime value and the valuable customers most at risk. The demo store is
+    customers by lifetime value, the valuable customers most at risk and a sample of the
+    recommended products with their reasons. The demo store is
     demo.db in the data directory unless --db names another.
     Example: crmind demo
     """
@@ -46,6 +48,7 @@ def demo() -> None:
         _print_report(store_report(engine))
         print_analysis(run_with_progress(settings, analysis_options(settings)))
         churn_step(settings=settings)
+        recommend_step(settings=settings)
         url = engine.url.render_as_string(hide_password=True)
         console.print(f"explore it: crmind --db {url} status")
 

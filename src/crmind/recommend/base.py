@@ -106,7 +106,7 @@ class Recommender(Estimator):
                 top = _diversify(top, scores, categories, k, max_per_category)
             parts.append(self._frame(block_ids, block, top, scores))
         if not parts:
-            return _empty_recommendations(ids.dtype, self.data_.items.dtype)
+            return _empty_recommendations(ids.dtype, self.data_.item_ids.dtype)
         return pl.concat(parts)
 
     def _block_scores(self, rows: IntArray) -> FloatArray:
@@ -145,7 +145,7 @@ class Recommender(Estimator):
         return pl.DataFrame(
             {
                 USER: ids.gather(user_index),
-                ITEM: pl.Series(self.data_.items[items]),
+                ITEM: self.data_.items_at(items),
                 SCORE: picked[user_index, position].astype(np.float64),
                 RANK: (position + 1).astype(np.int64),
                 REASON: pl.Series(reasons, dtype=pl.String),
@@ -172,7 +172,7 @@ class Recommender(Estimator):
         return pl.DataFrame(
             {
                 ITEM: ids.gather(source),
-                SIMILAR: pl.Series(self.data_.items[top[source, position]]),
+                SIMILAR: self.data_.items_at(top[source, position]),
                 SCORE: picked[source, position].astype(np.float64),
                 RANK: (position + 1).astype(np.int64),
             }
@@ -272,13 +272,11 @@ def _normalise_rows(vectors: csr_matrix) -> csr_matrix:
     return csr_matrix(scale @ vectors)
 
 
-def _empty_recommendations(
-    user_dtype: pl.DataType, item_dtype: np.dtype[np.generic]
-) -> pl.DataFrame:
+def _empty_recommendations(user_dtype: pl.DataType, item_dtype: pl.DataType) -> pl.DataFrame:
     return pl.DataFrame(
         schema={
             USER: user_dtype,
-            ITEM: pl.Series(np.empty(0, dtype=item_dtype)).dtype,
+            ITEM: item_dtype,
             SCORE: pl.Float64,
             RANK: pl.Int64,
             REASON: pl.String,

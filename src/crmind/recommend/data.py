@@ -36,6 +36,11 @@ class InteractionMatrix:
     users: npt.NDArray[np.generic]
     items: npt.NDArray[np.generic]
     matrix: csr_matrix
+    item_ids: pl.Series  # ``items`` with their polars dtype, to build result frames
+
+    def items_at(self, columns: npt.NDArray[np.int64]) -> pl.Series:
+        """The item ids of ``columns``, with the dtype they came in."""
+        return self.item_ids.gather(columns)
 
     def user_rows(self, user_ids: Sequence[object] | pl.Series) -> npt.NDArray[np.int64]:
         """Row of each user id, -1 for a user not in the matrix."""
@@ -84,7 +89,9 @@ def build_matrix(
         shape=(users.len(), known.len()),
     )
     matrix.sum_duplicates()
-    return InteractionMatrix(users=users.to_numpy(), items=known.to_numpy(), matrix=matrix)
+    return InteractionMatrix(
+        users=users.to_numpy(), items=known.to_numpy(), matrix=matrix, item_ids=known.rename(ITEM)
+    )
 
 
 def interactions_from_lines(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from crmind.errors import NotFoundError
 from crmind.services.analysis_store import latest_run
+from crmind.services.recommendation import stored_recommendations
 from crmind.store.schema import (
     Customer,
     CustomerIdentity,
@@ -62,6 +63,7 @@ class CustomerView:
     profile: dict[str, Any] | None
     segments: dict[str, str]  # kind -> segment name
     scores: dict[str, dict[str, Any]]  # kind -> value, low, high, label
+    recommendations: list[dict[str, Any]]  # rank, product_id, product, score, reason
 
 
 def customer_view(engine: Engine, customer_id: int, recent_orders: int = 10) -> CustomerView:
@@ -110,6 +112,7 @@ def customer_view(engine: Engine, customer_id: int, recent_orders: int = 10) -> 
         profile=profile,
         segments=segments,
         scores=scores,
+        recommendations=stored_recommendations(engine, customer_id).to_dicts(),
     )
 
 

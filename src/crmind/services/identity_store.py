@@ -7,7 +7,8 @@ and writes an ``identity_merges`` row listing the ids of exactly the rows that m
 the audit record, and :func:`unmerge` moves back exactly those rows. Moving identities changes
 only their ``customer_id``, so their unique key (kind, source, value) cannot collide.
 
-Derived tables (``customer_profiles``, ``segment_members``, ``customer_scores``) belong to model
+Derived tables (``customer_profiles``, ``segment_members``, ``customer_scores``,
+``recommendations``) belong to model
 runs and are left alone: the next analysis recomputes them from the moved rows.
 
 Every public function is one transaction: a refused or failed merge changes nothing. Rows move

@@ -372,6 +372,24 @@ class CustomerScore(Base):
     explanation: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
 
+class Recommendation(Base):
+    """A product recommended to a customer by a model run, with its rank, score and reason."""
+
+    __tablename__ = "recommendations"
+    __table_args__ = (
+        UniqueConstraint("model_run_id", "customer_id", "rank"),
+        Index("ix_recommendations_customer_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    model_run_id: Mapped[int] = mapped_column(ForeignKey("model_runs.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Double)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
 TABLES_IN_ORDER = (
     "import_runs",
     "import_rejects",
@@ -389,6 +407,7 @@ TABLES_IN_ORDER = (
     "segments",
     "segment_members",
     "customer_scores",
+    "recommendations",
 )
 """Tables in foreign-key order (parents first)."""
 

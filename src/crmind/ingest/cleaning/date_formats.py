@@ -20,7 +20,8 @@ FIRST_YEAR: Final = 1900
 LAST_YEAR: Final = 2100
 
 # digits, microseconds per tick
-_EPOCH_DIGITS = {EPOCH_SECONDS: (10, 1_000_000), EPOCH_MILLISECONDS: (13, 1_000)}
+_EPOCH_DIGITS = {EPOCH_SECONDS: ("9,10", 1_000_000), EPOCH_MILLISECONDS: ("12,13", 1_000)}
+"""Digits of epoch times 1973..2286 (seconds) and 2001..2286 (milliseconds), and micros per tick."""
 _OFFSET = re.compile(r"%[#:]?z")
 
 Order = Literal["day-first", "month-first"]

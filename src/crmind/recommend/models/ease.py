@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+from scipy.linalg import lapack
 from scipy.sparse import csr_matrix
 
 from crmind.errors import ConfigurationError, ModelDataError
@@ -44,7 +45,7 @@ class EASERecommender(Recommender):
         user_items.data[:] = 1.0
         gram = np.asarray((user_items.T @ user_items).todense(), dtype=np.float64)
         gram[np.diag_indices(n_items)] += self.l2
-        inverse = np.linalg.inv(gram)
+        inverse = _spd_inverse(gram)
         weights = -inverse / np.diag(inverse)
         weights[np.diag_indices(n_items)] = 0.0
         self.user_items_: csr_matrix = user_items
@@ -57,3 +58,16 @@ class EASERecommender(Recommender):
         return because_of(
             self, self.user_items_, self.weights_, rows, items, "bought together with"
         )
+
+
+def _spd_inverse(matrix: np.ndarray) -> np.ndarray:
+    """Inverse of a symmetric positive-definite matrix by Cholesky (about twice as fast as a
+    general inverse)."""
+    factor, info = lapack.dpotrf(matrix, lower=False)
+    if info != 0:
+        raise ModelDataError(f"EASE: the regularised Gram matrix is not positive definite ({info})")
+    inverse, info = lapack.dpotri(factor, lower=False)
+    if info != 0:
+        raise ModelDataError(f"EASE: inverting the Gram matrix failed ({info})")
+    upper = np.triu(inverse)
+    return np.asarray(upper + np.triu(upper, 1).T)

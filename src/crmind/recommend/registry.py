@@ -1,0 +1,37 @@
+"""Recommenders by name, for the CLI, the services and the evaluation.
+
+Each entry makes a fresh, unfitted model from a random seed. ``popularity`` is the baseline
+every evaluation includes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from crmind.errors import ConfigurationError
+from crmind.recommend.base import Recommender
+from crmind.recommend.models.ease import EASERecommender
+from crmind.recommend.models.item_knn import ItemKNNRecommender
+from crmind.recommend.models.popularity import PopularityRecommender
+
+Factory = Callable[[int], Recommender]
+
+BASELINE = "popularity"
+MODELS: dict[str, Factory] = {
+    "popularity": lambda seed: PopularityRecommender(),
+    "popularity-recent": lambda seed: PopularityRecommender(recent_days=90),
+    "item-knn": lambda seed: ItemKNNRecommender(),
+    "ease": lambda seed: EASERecommender(),
+}
+"""Every recommender crmind offers, by the name the CLI uses."""
+
+
+def make_recommender(name: str, random_state: int = 0) -> Recommender:
+    """A fresh model called ``name``; ConfigurationError listing the names otherwise."""
+    try:
+        factory = MODELS[name]
+    except KeyError:
+        raise ConfigurationError(
+            f"unknown recommender {name!r}; choose from {', '.join(MODELS)}"
+        ) from None
+    return factory(random_state)

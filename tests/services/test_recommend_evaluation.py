@@ -80,3 +80,16 @@ def test_movielens_ranking_beats_popularity(tmp_path: Path) -> None:
     )
     ease, popularity = report["models"]["ease"], report["models"]["popularity"]
     assert ease["ndcg@10"] > 1.5 * popularity["ndcg@10"]
+
+
+def test_rating_models_also_get_rmse_and_mae(tmp_path: Path) -> None:
+    path = tmp_path / "ratings.csv"
+    frame = orders().select("customer_id", "sku").unique()
+    stars = (frame["sku"].str.extract(r"-(\d+)$").cast(pl.Int64) % 5 + 1).alias("stars")
+    frame.with_columns(stars).write_csv(path)
+    report = evaluate_recommenders_file(
+        path, user_col="customer_id", item_col="sku", rating_col="stars", models=["rating-baseline"]
+    )
+    baseline = report["models"]["rating-baseline"]
+    assert baseline["rmse"] < 1.0  # the stars follow the item, which item biases learn
+    assert "rmse" not in report["models"]["popularity"]

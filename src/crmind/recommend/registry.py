@@ -1,7 +1,7 @@
 """Recommenders by name, for the CLI, the services and the evaluation.
 
 Each entry makes a fresh, unfitted model from a random seed. ``popularity`` is the baseline
-every evaluation includes.
+every evaluation includes. The ``rating-*`` models predict explicit ratings (and rank by them).
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ from crmind.recommend.base import Recommender
 from crmind.recommend.models.ease import EASERecommender
 from crmind.recommend.models.item_knn import ItemKNNRecommender
 from crmind.recommend.models.popularity import PopularityRecommender
+from crmind.recommend.models.rating_baseline import BaselineRating
+from crmind.recommend.models.rating_blend import RatingBlend
+from crmind.recommend.models.rating_knn import KNNBaselineRating
+from crmind.recommend.models.rating_mf import BiasedMF
 
 Factory = Callable[[int], Recommender]
 
@@ -22,6 +26,10 @@ MODELS: dict[str, Factory] = {
     "popularity-recent": lambda seed: PopularityRecommender(recent_days=90),
     "item-knn": lambda seed: ItemKNNRecommender(),
     "ease": lambda seed: EASERecommender(),
+    "rating-baseline": lambda seed: BaselineRating(),
+    "rating-mf": lambda seed: BiasedMF(random_state=seed),
+    "rating-knn": lambda seed: KNNBaselineRating(),
+    "rating-blend": lambda seed: RatingBlend(random_state=seed),
 }
 """Every recommender crmind offers, by the name the CLI uses."""
 

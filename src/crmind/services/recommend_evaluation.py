@@ -5,7 +5,8 @@ a time. Without a rating every row counts 1 (repeated rows add up). The split is
 of the interactions, seeded), ``time`` (the last ``test_days`` days; needs the time column) or
 ``user-last`` (each user's last interaction; needs the time column). Every model named, and
 popularity always, is fitted on the same training part and measured on the same test part; with
-``exclude_seen`` a test interaction with an item the user had in training does not count.
+``exclude_seen`` a test interaction with an item the user had in training does not count. With a
+rating column the ``rating-*`` models also get RMSE and MAE over every test rating.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from crmind.ingest import cleaning as clean
 from crmind.ingest.readers import read_table
 from crmind.recommend.data import ITEM, TIME, USER, VALUE
 from crmind.recommend.evaluate import evaluate_ranking
+from crmind.recommend.metrics import mae, rmse
+from crmind.recommend.models.rating_baseline import RatingRecommender
 from crmind.recommend.registry import BASELINE, make_recommender
 from crmind.recommend.split import random_split, time_split, user_last_split
 
@@ -53,16 +56,15 @@ def evaluate_recommenders_file(
         train, test = time_split(interactions, test_days=test_days)
     else:
         train, test = user_last_split(interactions)
-    held_out = test.height
-    if exclude_seen:
-        test = test.join(train.select(USER, ITEM), on=[USER, ITEM], how="anti")
-    test = test.join(train.select(USER).unique(), on=USER, how="semi")
-    if test.is_empty():
-        raise ModelDataError(
-            f"none of the {held_out:,} test interactions of the {split} split is with an item new "
-            "to a user seen in training; repeat interactions count with --include-seen"
-        )
+    rated = test
+    test = _ranking_test(test, train, exclude_seen, split)
     results = evaluate_ranking(recommenders, train, test, k=k, exclude_seen=exclude_seen)
+    if rating_col:
+        for name, model in recommenders.items():
+            if isinstance(model, RatingRecommender):
+                predicted = model.predict(rated.get_column(USER), rated.get_column(ITEM))
+                actual = rated.get_column(VALUE).to_numpy()
+                results[name] |= {"rmse": rmse(actual, predicted), "mae": mae(actual, predicted)}
     return {
         "file": str(path),
         "split": split,
@@ -74,6 +76,23 @@ def evaluate_recommenders_file(
         "items": interactions.get_column(ITEM).n_unique(),
         "models": results,
     }
+
+
+def _ranking_test(
+    test: pl.DataFrame, train: pl.DataFrame, exclude_seen: bool, split: str
+) -> pl.DataFrame:
+    """The test interactions a ranking can hit: of users seen in training, and (with
+    ``exclude_seen``) with items new to them."""
+    held_out = test.height
+    if exclude_seen:
+        test = test.join(train.select(USER, ITEM), on=[USER, ITEM], how="anti")
+    test = test.join(train.select(USER).unique(), on=USER, how="semi")
+    if test.is_empty():
+        raise ModelDataError(
+            f"none of the {held_out:,} test interactions of the {split} split is with an item new "
+            "to a user seen in training; repeat interactions count with --include-seen"
+        )
+    return test
 
 
 def read_interactions(

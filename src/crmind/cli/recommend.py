@@ -40,7 +40,7 @@ def train_recommender(
 
 @recommend_app.command("train")
 def train(
-    model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODELS)}.")] = "ease",
+    model: Annotated[str, typer.Option(help=f"One of: {', '.join(MODELS)}.")] = "hybrid",
     k: Annotated[int, typer.Option(help="Products per customer.", min=1)] = 10,
     test_days: Annotated[int, typer.Option(help="Days held out to grade the model.", min=1)] = 30,
     include_bought: Annotated[
@@ -51,7 +51,7 @@ def train(
     """Grade a recommender against popularity on held-out time, then store every customer's
     top products with a reason each.
 
-    Example: crmind recommend train --model ease --k 10
+    Example: crmind recommend train --model hybrid --k 10
     """
     settings = current_settings()
     options = RecommendOptions(
@@ -141,7 +141,7 @@ def evaluate_recommend(
     split: Annotated[str, typer.Option(help=f"One of: {', '.join(SPLITS)}.")] = "random",
     models: Annotated[
         str, typer.Option(help=f"Comma-separated, from: {', '.join(MODELS)}.")
-    ] = "popularity,item-knn,ease",
+    ] = "popularity,item-knn,ease,als,implicit-als",
     k: Annotated[int, typer.Option(help="List length.", min=1)] = 10,
     test_days: Annotated[int, typer.Option(help="Test period of --split time.", min=1)] = 30,
     include_seen: Annotated[

@@ -43,7 +43,7 @@ _WRITE_CHUNK = 20_000
 class RecommendOptions:
     """Which model, how many products per customer, and how it is graded."""
 
-    model: str = "ease"
+    model: str = "hybrid"
     k: int = 10
     test_days: int = 30
     exclude_seen: bool = True

@@ -9,11 +9,18 @@ Assuming fields agree independently given the match status, a pair's *match weig
 ``log2(lambda / (1 - lambda)) + sum over fields of log2(m[f][l] / u[f][l])`` and its match
 probability ``2^w / (1 + 2^w)``; a missing field adds nothing.
 
-``u`` is estimated from *random* record pairs, which are almost all non-matches (as Splink
-does: it is exact and needs no iteration); ``m`` and ``lambda`` (the share of candidate pairs
-that match) are then learned by expectation-maximisation on the blocked candidate pairs. EM runs
-on the distinct level patterns with their counts, so its cost does not grow with the number of
-pairs. Probabilities are smoothed with a pseudo-count so that no level is impossible.
+``u`` starts from *random* record pairs, which are almost all non-matches (as Splink estimates
+it). But the pairs EM sees are the *blocked* candidates, and their non-matches agree far more
+often than random pairs: they share a blocking key by construction, and common names cluster.
+With ``u`` fixed at the random-pair values EM then explains every such agreement as a match and
+can run off to ``lambda`` = 1, every candidate a match (seen on synthetic customer data with
+Zipf-distributed names: pairwise F1 0.0002). So ``u`` is re-estimated by EM on the candidates too,
+with the random-pair frequencies as a Dirichlet prior worth ``u_prior_pairs`` pairs: on a small
+store the prior dominates, on a large one the candidates do (``u_prior_pairs=None`` keeps ``u``
+at the random-pair values). ``m`` and ``lambda`` (the share of candidate pairs that match) are
+learned by the same EM. EM runs on the distinct level patterns with their counts, so its cost
+does not grow with the number of pairs. Probabilities are smoothed with a pseudo-count so that
+no level is impossible.
 """
 
 from __future__ import annotations
@@ -39,13 +46,20 @@ class FellegiSunterModel(Estimator):
     """m and u probabilities per field and level, and the match prior (module docstring).
 
     Learned attributes: ``n_levels_`` (per field), ``field_names_``, ``m_`` and ``u_`` (one array
-    of level probabilities per field), ``lambda_`` (prior match share among candidate pairs),
+    of level probabilities per field), ``u_random_`` (``u`` among random pairs), ``lambda_``
+    (prior match share among candidate pairs),
     ``n_iter_`` and ``converged_``.
     """
 
     def __init__(
-        self, *, max_iter: int = 200, tol: float = 1e-7, initial_lambda: float = 0.1
+        self,
+        *,
+        max_iter: int = 200,
+        tol: float = 1e-7,
+        initial_lambda: float = 0.1,
+        u_prior_pairs: float | None = 1000.0,
     ) -> None:
+        self.u_prior_pairs = u_prior_pairs
         self.max_iter = max_iter
         self.tol = tol
         self.initial_lambda = initial_lambda
@@ -57,10 +71,14 @@ class FellegiSunterModel(Estimator):
         n_levels: Sequence[int],
         field_names: Sequence[str] | None = None,
     ) -> Self:
-        """Learn ``u`` from ``random_levels`` (levels of random pairs) and ``m`` and ``lambda``
-        by EM on ``levels`` (levels of the candidate pairs)."""
+        """Learn ``u`` from ``random_levels`` (levels of random pairs) as a prior, and ``m``,
+        ``u`` and ``lambda`` by EM on ``levels`` (levels of the candidate pairs)."""
         if self.max_iter < 1 or not 0 < self.initial_lambda < 1:
             raise ConfigurationError("max_iter must be >= 1 and initial_lambda in (0, 1)")
+        if self.u_prior_pairs is not None and not self.u_prior_pairs > 0:
+            raise ConfigurationError(
+                f"u_prior_pairs must be positive or None, not {self.u_prior_pairs}"
+            )
         counts = [int(n) for n in n_levels]
         _check_levels(levels, counts, "levels")
         _check_levels(random_levels, counts, "random_levels")
@@ -70,19 +88,27 @@ class FellegiSunterModel(Estimator):
         self.field_names_: list[str] = list(
             field_names or [f"field_{i}" for i in range(len(counts))]
         )
-        self.u_: list[FloatArray] = [
+        self.u_random_: list[FloatArray] = [
             _frequencies(random_levels[:, f], n) for f, n in enumerate(counts)
         ]
+        self.u_: list[FloatArray] = list(self.u_random_)
         patterns, weights = np.unique(levels, axis=0, return_counts=True)
         m = [_initial_m(n) for n in counts]
+        u = list(self.u_random_)
         share = self.initial_lambda
         converged = False
         iteration = 0
         while iteration < self.max_iter:
             iteration += 1
-            posterior = _posterior(patterns, m, self.u_, share)
+            posterior = _posterior(patterns, m, u, share)
             mass = posterior * weights
             new_m = [_weighted_frequencies(patterns[:, f], mass, n) for f, n in enumerate(counts)]
+            if self.u_prior_pairs is not None:
+                rest = (1.0 - posterior) * weights
+                u = [
+                    _with_prior(patterns[:, f], rest, self.u_random_[f], self.u_prior_pairs)
+                    for f in range(len(counts))
+                ]
             new_share = float(mass.sum() / weights.sum())
             change = max(
                 abs(new_share - share),
@@ -95,6 +121,7 @@ class FellegiSunterModel(Estimator):
         if not converged:
             logger.warning("Fellegi-Sunter EM stopped after %d iterations", iteration)
         self.m_: list[FloatArray] = m
+        self.u_ = u
         self.lambda_: float = share
         self.n_iter_: int = iteration
         self.converged_: bool = converged
@@ -139,6 +166,17 @@ def _weighted_frequencies(column: npt.NDArray[np.int8], mass: FloatArray, n: int
     known = column != MISSING
     counts = np.bincount(column[known].astype(np.int64), weights=mass[known], minlength=n)
     smoothed = counts + _PSEUDO_COUNT * 1e-3
+    return np.asarray(smoothed / smoothed.sum(), dtype=np.float64)
+
+
+def _with_prior(
+    column: npt.NDArray[np.int8], mass: FloatArray, prior: FloatArray, strength: float
+) -> FloatArray:
+    """Level frequencies of ``column`` weighted by ``mass``, plus ``strength`` pseudo-pairs
+    distributed as ``prior``."""
+    known = column != MISSING
+    counts = np.bincount(column[known].astype(np.int64), weights=mass[known], minlength=len(prior))
+    smoothed = counts + strength * prior
     return np.asarray(smoothed / smoothed.sum(), dtype=np.float64)
 
 

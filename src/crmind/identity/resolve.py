@@ -47,6 +47,7 @@ class ResolveOptions:
     rules: tuple[BlockingRule, ...] | None = None  # None: default_rules(fields)
     max_block: int = DEFAULT_MAX_BLOCK
     random_pairs: int = 200_000
+    u_prior_pairs: float | None = 1000.0  # see FellegiSunterModel; None: u from random pairs only
     random_state: int = 0
     cannot_link: tuple[tuple[int, int], ...] = field(default=())
 
@@ -98,7 +99,7 @@ def resolve(
         clean, options.random_pairs, options.random_state, source=source
     )
     random_levels = comparison_levels(clean, sample_left, sample_right, specs)
-    model = FellegiSunterModel().fit(
+    model = FellegiSunterModel(u_prior_pairs=options.u_prior_pairs).fit(
         levels, random_levels, [spec.levels for spec in specs], [spec.name for spec in specs]
     )
     weight = model.match_weight(levels)

@@ -16,6 +16,7 @@ from crmind.services.customers import customer_view
 from crmind.services.importing import ImportRequest, import_file
 from crmind.services.recommendation import (
     RecommendOptions,
+    product_items,
     stored_recommendations,
     train_and_recommend,
 )
@@ -137,3 +138,38 @@ def test_bad_requests_are_clear(store: Engine, tmp_path: Path) -> None:
     with pytest.raises(ModelDataError, match="both are needed"):
         train_and_recommend(store, RecommendOptions(test_days=500), tmp_path)
     assert stored_recommendations(store, 999).is_empty()
+
+
+def test_unavailable_products_are_recommended_to_no_one_and_categories_are_capped(
+    store: Engine, tmp_path: Path
+) -> None:
+    names = [f"{cat}-{i}" for cat, n in CATEGORIES.items() for i in range(n)]
+    products = pl.DataFrame(
+        {
+            "sku": names,
+            "name": [name.replace("-", " item ") for name in names],
+            "category": [name.split("-")[0] for name in names],
+            "in_stock": ["no" if name == "kitchen-1" else "yes" for name in names],
+            "blocked": ["true" if name == "toys-2" else "" for name in names],
+        }
+    )
+    path = tmp_path / "products.csv"
+    products.write_csv(path)
+    import_file(store, ImportRequest(kind=ImportKind.PRODUCTS, path=path, source="shop"))
+    result = train_and_recommend(
+        store,
+        RecommendOptions(model="popularity", k=6, exclude_seen=False, max_per_category=2),
+        tmp_path,
+    )
+    with store.connect() as conn:
+        rows = conn.execute(
+            select(Recommendation.customer_id, Recommendation.product_id).where(
+                Recommendation.model_run_id == result.run_id
+            )
+        ).all()
+    lists = pl.DataFrame(rows, schema=["customer_id", "product_id"], orient="row")
+    items = product_items(store)
+    shown = lists.join(items, left_on="product_id", right_on="item_id")
+    assert not shown["name"].is_in(["kitchen item 1", "toys item 2"]).any()
+    per_category = shown.group_by("customer_id", "category").len()["len"]
+    assert per_category.max() == 2

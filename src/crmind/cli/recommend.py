@@ -46,6 +46,9 @@ def train(
     include_bought: Annotated[
         bool, typer.Option(help="Also recommend products a customer bought before (rebuys).")
     ] = False,
+    max_per_category: Annotated[
+        int | None, typer.Option(help="At most this many products of one category per list.")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Grade a recommender against popularity on held-out time, then store every customer's
@@ -59,6 +62,7 @@ def train(
         k=k,
         test_days=test_days,
         exclude_seen=not include_bought,
+        max_per_category=max_per_category,
         random_state=settings.random_state,
     )
     with errors_as_messages():

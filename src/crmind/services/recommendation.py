@@ -7,8 +7,11 @@ with the popularity baseline on the same split (with ``exclude_seen``, products 
 bought before the window do not count as hits). A model that does not beat popularity on hit rate
 is recorded with its metrics, and popularity's lists are stored instead, with a clear message.
 Then the chosen model is refitted on all interactions and every customer's top ``k`` are stored in
-``recommendations`` under a model run, each with its reason; products a customer returned are
-never recommended to them.
+``recommendations`` under a model run, each with its reason. Business rules: products a customer
+returned are never recommended to them; products whose ``attributes`` say they are unavailable
+(``in_stock`` or ``active`` false / no / 0, or ``blocked`` true / yes / 1: extra columns of a
+products import land there) are recommended to no one; with
+``max_per_category`` no list holds more than that many products of one category.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class RecommendOptions:
     k: int = 10
     test_days: int = 30
     exclude_seen: bool = True
+    max_per_category: int | None = None
     random_state: int = 0
 
 
@@ -85,7 +89,13 @@ def train_and_recommend(
         model_path = model.save(models_dir / f"recommender-run-{run_id}.pkl")
         customers = interactions.get_column(USER).unique().sort()
         lists = _without_returned(
-            model.recommend(customers, options.k + 5, exclude_seen=options.exclude_seen),
+            model.recommend(
+                customers,
+                options.k + 5,
+                exclude_seen=options.exclude_seen,
+                filter=pl.col("available"),
+                max_per_category=options.max_per_category,
+            ),
             lines,
             options.k,
         )
@@ -167,14 +177,43 @@ def grade(lines: pl.DataFrame, items: pl.DataFrame, options: RecommendOptions) -
 
 def product_items(engine: Engine) -> pl.DataFrame:
     """Products as an items frame: ``item_id``, ``name`` (name, else description, else SKU),
-    ``description`` and ``category``."""
-    frame = read_sql(engine, "SELECT id, sku, name, description, category FROM products")
+    ``description``, ``category`` and ``available`` (see the module docstring)."""
+    frame = read_sql(
+        engine, "SELECT id, sku, name, description, category, attributes FROM products"
+    )
     return frame.select(
         pl.col("id").alias(ITEM),
         pl.coalesce("name", "description", "sku").alias("name"),
         "description",
         "category",
+        pl.Series("available", [_available(value) for value in frame["attributes"].to_list()]),
     )
+
+
+def _available(attributes: object) -> bool:
+    """False when a product's attributes mark it out of stock, inactive or blocked."""
+    if isinstance(attributes, str):
+        try:
+            attributes = json.loads(attributes)
+        except json.JSONDecodeError:
+            return True
+    if not isinstance(attributes, dict):
+        return True
+    return not (
+        _says(attributes.get("in_stock"), False)
+        or _says(attributes.get("active"), False)
+        or _says(attributes.get("blocked"), True)
+    )
+
+
+def _says(value: object, flag: bool) -> bool:
+    """Whether an attribute value (a JSON boolean, or imported text such as "no") is ``flag``."""
+    if isinstance(value, bool):
+        return value is flag
+    if isinstance(value, str | int):
+        words = {"true", "yes", "y", "1"} if flag else {"false", "no", "n", "0"}
+        return str(value).strip().lower() in words
+    return False
 
 
 def stored_recommendations(engine: Engine, customer_id: int) -> pl.DataFrame:
@@ -248,5 +287,6 @@ def _params(options: RecommendOptions) -> dict[str, Any]:
         "k": options.k,
         "test_days": options.test_days,
         "exclude_seen": options.exclude_seen,
+        "max_per_category": options.max_per_category,
         "random_state": options.random_state,
     }

@@ -228,10 +228,12 @@ def _items_frame(data: InteractionMatrix, items: pl.DataFrame | None) -> pl.Data
 
 
 def _mask_seen(scores: FloatArray, matrix: csr_matrix, rows: IntArray) -> None:
-    for index, row in enumerate(rows.tolist()):
-        if row >= 0:
-            start, end = matrix.indptr[row], matrix.indptr[row + 1]
-            scores[index, matrix.indices[start:end]] = -np.inf
+    """Set the scores of each known user's interacted items to -inf (one scatter per block)."""
+    known = np.flatnonzero(rows >= 0)
+    if known.size == 0:
+        return
+    seen = matrix[rows[known]]
+    scores[np.repeat(known, np.diff(seen.indptr)), seen.indices] = -np.inf
 
 
 def _top_k(scores: FloatArray, k: int) -> IntArray:

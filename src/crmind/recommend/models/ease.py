@@ -56,7 +56,7 @@ class EASERecommender(Recommender):
 
     def _explain(self, rows: IntArray, items: IntArray) -> list[str]:
         return because_of(
-            self, self.user_items_, self.weights_, rows, items, "bought together with"
+            self, self.user_items_, self.weights_.T, rows, items, "bought together with"
         )
 
 

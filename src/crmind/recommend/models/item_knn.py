@@ -40,6 +40,7 @@ class ItemKNNRecommender(Recommender):
         self.similarity_: csr_matrix = _knn_similarity(
             csr_matrix(self.user_items_.T), self.neighbours, self.shrink
         )
+        self.towards_: csr_matrix = csr_matrix(self.similarity_.T)  # row i: weights into item i
 
     def _score_rows(self, rows: IntArray) -> FloatArray:
         scores = self.user_items_[rows] @ self.similarity_
@@ -47,7 +48,7 @@ class ItemKNNRecommender(Recommender):
 
     def _explain(self, rows: IntArray, items: IntArray) -> list[str]:
         return because_of(
-            self, self.user_items_, self.similarity_, rows, items, "bought together with"
+            self, self.user_items_, self.towards_, rows, items, "bought together with"
         )
 
     def _item_vectors(self) -> csr_matrix:
@@ -94,21 +95,22 @@ def _knn_similarity(item_users: csr_matrix, neighbours: int, shrink: float) -> c
 def because_of(
     model: Recommender,
     user_items: csr_matrix,
-    similarity: csr_matrix | np.ndarray,
+    towards: csr_matrix | np.ndarray,
     rows: IntArray,
     items: IntArray,
     phrase: str,
 ) -> list[str]:
     """ "<phrase> <item>": the item of each user that adds most to each recommended item's score
-    (``user_items[user, bought] * similarity[bought, recommended]``), or the model's default
-    reason when none adds anything. Vectorised over blocks of recommendations."""
+    (``user_items[user, bought] * towards[recommended, bought]``; ``towards`` is the transposed
+    item-item weights, so that a recommended item's weights are one row — a fast gather for a
+    CSR matrix), or the model's default reason when none adds anything. Vectorised over blocks
+    of recommendations."""
     best = np.full(len(items), -1, dtype=np.int64)
     known = np.flatnonzero(rows >= 0)
     for start in range(0, len(known), BLOCK_ITEMS):
         chunk = known[start : start + BLOCK_ITEMS]
         bought = user_items[rows[chunk]]
-        towards = similarity[:, items[chunk]].T
-        contributions = csr_matrix(bought.multiply(towards))
+        contributions = csr_matrix(bought.multiply(towards[items[chunk]]))
         strongest = np.asarray(contributions.max(axis=1).todense()).ravel()
         column = np.asarray(contributions.argmax(axis=1)).ravel()
         useful = strongest > 0

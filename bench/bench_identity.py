@@ -26,22 +26,31 @@ with numpy and polars in a child process; see ``generate``):
   street type abbreviated (street -> st); a move (new address, city and postcode). The originals
   are complete; rows are shuffled; the true entity id is kept.
 
-Each size runs in a fresh process, so the parent records its peak memory (max RSS, from
-``os.wait4``) without sharing it between sizes; the parent imports no data library. Quality:
-pairwise precision / recall / F1 of the clusters against the truth
-(``crmind.identity.evaluate.pairwise_scores``), and blocking recall (the share of the true
-pairs that are candidate pairs). Per blocking rule, the bench also counts (from key sizes, outside
-the timed call) the pairs it makes and the records in keys skipped for exceeding ``max_block``.
+Each (size, max_block) runs in a fresh process, so the parent records its peak memory (max RSS,
+from ``os.wait4``) without sharing it between sizes; the parent imports no data library. The
+sizes run with crmind's default ``max_block`` (100) and with the smaller ones of
+``--max-blocks`` (default 25), every other option at its default. Quality: pairwise precision /
+recall / F1 of the clusters against the truth (``crmind.identity.evaluate.pairwise_scores``),
+blocking recall (the share of the true pairs that are candidate pairs) and, after the timed
+call, a diagnosis of the EM: the same model re-fitted with its EM stopped after 1, 2, 3, ...
+iterations, and an oracle (m and u from the truth). Per blocking rule, the bench also counts
+(from key sizes, outside the timed call) the pairs it makes and the records in keys skipped for
+exceeding ``max_block``. A digest of crmind.identity's source is recorded with each case.
 
-Peer: the ``recordlinkage`` package on the 10k table: ``Index`` blocking on the same keys (no
-``max_block``: it has none), ``Compare`` (Jaro-Winkler >= 0.85 for names, city and e-mail,
-token-free Jaro-Winkler >= 0.85 for address, exact for phone, birth date and postcode) on the
-columns cleaned by crmind's ``normalise``, ``ECMClassifier`` (binary features), clusters by
-connected components of the predicted matches; and the same on crmind's candidate pairs (so the
-two differ only in comparison and model).
+Peer (``--peer-sizes``): the ``recordlinkage`` package on the columns cleaned by crmind's
+``normalise``: ``Index`` blocking on the same keys (it has no ``max_block``; only up to
+``PEER_OWN_BLOCKING_MAX`` records, beyond which the uncapped keys make too many pairs),
+``Compare`` (Jaro-Winkler >= 0.85 for names, city, e-mail and address, exact for phone, birth
+date and postcode), ``ECMClassifier`` (binary features), clusters by connected components of
+its matches; and the same comparison and classifier on crmind's candidate pairs (so the two
+differ only in comparison and model).
+
+The machine's CPU use by other processes during each run is recorded (a shared machine
+inflates wall times). Results: bench/results/identity.json and identity.md.
 
 Usage: .venv/bin/python bench/bench_identity.py [--sizes 10000,100000,1000000]
-       [--peer-sizes 10000] [--max-block 100] [--timeout 3600] [--repeat 3]
+       [--max-blocks 100,25] [--peer-sizes 10000,100000] [--repeat 3] [--timeout 3600]
+       .venv/bin/python bench/bench_identity.py --markdown   (identity.md from identity.json)
 """
 
 from __future__ import annotations
@@ -958,6 +967,11 @@ def _per_ten(rows: list[Result], key: Callable[[Result], float]) -> list[str]:
     return cells
 
 
+def _seconds(value: float) -> str:
+    """Seconds to 3 significant digits, whole seconds from 100 up."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def _table(header: list[str], align: str, rows: list[list[str]]) -> list[str]:
     return [
         "| " + " | ".join(header) + " |",
@@ -976,8 +990,8 @@ def _speed(ours: list[Result], unfinished: list[Result]) -> list[str]:
                 f"{r['rows']:,}",
                 f"{r['candidate_pairs']:,}",
                 f"{r['candidate_pairs'] / r['rows']:.1f}",
-                *(f"{s.get(name, 0.0):.3g}" for name in STAGES),
-                f"**{s['resolve']:.3g}**",
+                *(_seconds(s.get(name, 0.0)) for name in STAGES),
+                f"**{_seconds(s['resolve'])}**",
                 f"{r['peak_rss_mib']:,.0f}",
                 f"{r['rss_mib']['read']:,.0f}",
                 f"{p['precision']:.4f}",
@@ -1129,7 +1143,10 @@ def _rules(ours: list[Result]) -> list[str]:
         + [f"{sum(x['pairs'] for x in r['rules']):,} / {r['candidate_pairs']:,}" for r in default]
         + [""] * (2 * len(default))
     )
-    sizes = [f"{r['rows'] // 1000:,}k" for r in default]
+    sizes = [
+        f"{r['rows'] // 10**6}M" if r["rows"] % 10**6 == 0 else f"{r['rows'] / 1000:g}k"
+        for r in default
+    ]
     header = [
         f"rule (max_block {default[0]['max_block']})",
         *(f"pairs {s}" for s in sizes),
@@ -1154,10 +1171,10 @@ def _peer(peers: list[Result], ours: list[Result]) -> list[str]:
                     "crmind `resolve`",
                     f"own, max_block {mine['max_block']}",
                     f"{mine['candidate_pairs']:,}",
-                    f"{s['normalise'] + s['blocking']:.3g}",
-                    f"{s['levels']:.3g}",
-                    f"{s['u_sample'] + s['fit'] + s['score']:.3g}",
-                    f"{s['resolve']:.3g}",
+                    _seconds(s["normalise"] + s["blocking"]),
+                    _seconds(s["levels"]),
+                    _seconds(s["u_sample"] + s["fit"] + s["score"]),
+                    _seconds(s["resolve"]),
                     f"{mine['peak_rss_mib']:,.0f}",
                     f"{p['precision']:.4f}",
                     f"{p['recall']:.4f}",
@@ -1189,10 +1206,10 @@ def _peer(peers: list[Result], ours: list[Result]) -> list[str]:
                     "recordlinkage",
                     label,
                     f"{v['candidate_pairs']:,}",
-                    f"{s['prepare'] + s['blocking']:.3g}",
-                    f"{s['compare']:.3g}",
-                    f"{s['fit']:.3g}",
-                    f"{v['seconds']:.3g}",
+                    _seconds(s["prepare"] + s["blocking"]),
+                    _seconds(s["compare"]),
+                    _seconds(s["fit"]),
+                    _seconds(v["seconds"]),
                     f"{peer['peak_rss_mib']:,.0f}",
                     f"{p['precision']:.4f}",
                     f"{p['recall']:.4f}",
@@ -1214,6 +1231,97 @@ def _peer(peers: list[Result], ours: list[Result]) -> list[str]:
         "F1",
     ]
     return _table(header, "rll" + "r" * (len(header) - 3), rows)
+
+
+def _reading(ours: list[Result], peers: list[Result]) -> list[str]:
+    """What the tables say, in sentences computed from them."""
+    if not ours:
+        return []
+    top = max(r["max_block"] for r in ours)
+    default = sorted((r for r in ours if r["max_block"] == top), key=lambda r: r["rows"])
+    big = default[-1]
+    s = big["stages"]
+    total = s["resolve"]
+    lines = [
+        f"- {big['rows']:,} records, max_block {top}: the call takes {_seconds(total)} s "
+        f"({total / 60:.1f} min) and the process peaks at {big['peak_rss_mib'] / 1024:.1f} GiB "
+        f"for {big['candidate_pairs']:,} candidate pairs. Comparison levels take "
+        f"{s['levels'] / total:.0%} of the time and the EM fit {s['fit'] / total:.0%}; blocking "
+        f"{s['blocking'] / total:.0%}. The peak is reached while computing the levels (RSS "
+        f"{big['rss_mib']['blocking']:,.0f} MiB after blocking, {big['rss_mib']['levels']:,.0f} "
+        "MiB after the levels).",
+    ]
+    if len(default) > 1:
+        per_record = " -> ".join(f"{r['candidate_pairs'] / r['rows']:.1f}" for r in default)
+        first, last = default[0], default[-1]
+        rules = [rule["rule"] for rule in last["rules"]]
+
+        def pairs(r: Result, rule: str) -> int:
+            return int(next(x["pairs"] for x in r["rules"] if x["rule"] == rule))
+
+        growing = max(rules, key=lambda rule: pairs(last, rule) / max(pairs(first, rule), 1))
+        dropped = [
+            rule
+            for rule in rules
+            if any(
+                pairs(after, rule) < 0.5 * pairs(before, rule)
+                for before, after in itertools.pairwise(default)
+            )
+        ]
+        lines.append(
+            f"- Candidate pairs per record grow with the data ({per_record}), so the cost grows "
+            "faster than the records: the keys with a bounded number of values make blocks that "
+            f"grow with the data, and their pairs grow about quadratically ({growing}: "
+            + " -> ".join(f"{pairs(r, growing):,}" for r in default)
+            + " pairs) until a block passes max_block and the key is dropped whole"
+            + (
+                f" ({', '.join(dropped)}: "
+                + "; ".join(" -> ".join(f"{pairs(r, rule):,}" for r in default) for rule in dropped)
+                + ")"
+                if dropped
+                else ""
+            )
+            + ". Which rules contribute therefore changes with the size of the store."
+        )
+    for block in sorted({r["max_block"] for r in ours} - {top}, reverse=True):
+        other = next(
+            (r for r in ours if r["max_block"] == block and r["rows"] == big["rows"]), None
+        )
+        if other is None:
+            continue
+        memory = other["peak_rss_mib"] / big["peak_rss_mib"]
+        lines.append(
+            f"- max_block {block} at {big['rows']:,} records: "
+            f"{_seconds(other['stages']['resolve'])} s and {other['peak_rss_mib']:,.0f} MiB "
+            f"({other['stages']['resolve'] / total:.0%} and {memory:.0%} of max_block {top}), "
+            f"{other['candidate_pairs']:,} candidate pairs; blocking recall "
+            f"{other['blocking_recall']:.4f} (against {big['blocking_recall']:.4f}), F1 "
+            f"{other['pairwise']['f1']:.4f} (against {big['pairwise']['f1']:.4f})."
+        )
+    gaps = [
+        f"{r['rows']:,}/{r['max_block']}: {r['pairwise']['f1']:.4f} vs "
+        f"{r['em_diagnosis']['oracle']['f1']:.4f}"
+        for r in ours
+    ]
+    lines.append(
+        "- F1 of `resolve` against the oracle (m and u from the truth) on the same levels, per "
+        "records/max_block: " + "; ".join(gaps) + "."
+    )
+    for peer in peers:
+        mine = next(
+            (r for r in ours if r["rows"] == peer["rows"] and r["max_block"] == peer["max_block"]),
+            None,
+        )
+        if mine is None or "crmind_candidates" not in peer:
+            continue
+        theirs = peer["crmind_candidates"]
+        lines.append(
+            f"- recordlinkage on crmind's {theirs['candidate_pairs']:,} candidate pairs "
+            f"({peer['rows']:,} records): {_seconds(theirs['seconds'])} s, F1 "
+            f"{theirs['pairwise']['f1']:.4f}; crmind's whole call "
+            f"{_seconds(mine['stages']['resolve'])} s, F1 {mine['pairwise']['f1']:.4f}."
+        )
+    return ["## Reading", "", *lines, ""]
 
 
 def _code_versions(ours: list[Result]) -> list[str]:
@@ -1270,10 +1378,15 @@ def _markdown(report: Result) -> str:
     machine = report["machine"]
     blocks = report["max_blocks"]
     default_block = ours[0]["default_max_block"] if ours else DEFAULT_MAX_BLOCK
-    sizes = ",".join(str(size) for size in sorted({r["rows"] for r in results}))
+    sizes = ",".join(str(size) for size in sorted({r["rows"] for r in results if r in ours}))
+    heaviest = max(results, key=lambda r: float(r["peak_rss_mib"]))
+    peer_sizes = ",".join(str(r["rows"]) for r in results if r["case"] == "recordlinkage")
     command = (
         f"`.venv/bin/python bench/bench_identity.py --sizes {sizes} "
-        f"--max-blocks {','.join(map(str, blocks))}`"
+        f"--max-blocks {','.join(map(str, blocks))} --peer-sizes {peer_sizes}` "
+        f"(the counted runs took {sum(float(r['process_seconds']) for r in results) / 60:.0f} "
+        f"min here, the largest process {heaviest['peak_rss_mib'] / 1024:.1f} GiB: "
+        f"{heaviest['rows']:,} records, max_block {heaviest['max_block']})"
     )
     lines = [
         "# Identity resolution: candidates, comparison, EM and clustering, 10k-1M records",
@@ -1305,6 +1418,7 @@ def _markdown(report: Result) -> str:
         _disturbance(results),
         "",
         *_code_versions(ours),
+        *_reading(ours, peers),
         "## Growth",
         "",
         "Factor per 10x records, from each size to the next (10x = linear, 100x = quadratic):",
@@ -1449,7 +1563,15 @@ def main() -> None:
     internal.add_argument("--table")
     internal.add_argument("--max-block", type=int, default=DEFAULT_MAX_BLOCK)
     internal.add_argument("--prepare", metavar="DIR")
+    parser.add_argument(
+        "--markdown", action="store_true", help="only rewrite identity.md from identity.json"
+    )
     args = parser.parse_args()
+    if args.markdown:
+        report = json.loads((RESULTS / "identity.json").read_text())
+        (RESULTS / "identity.md").write_text(_markdown(report))
+        print((RESULTS / "identity.md").read_text())
+        return
     if args.prepare:
         print(json.dumps(prepare(args.prepare, args.sizes)))
         return

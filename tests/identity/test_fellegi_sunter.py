@@ -209,3 +209,16 @@ def test_no_candidate_pairs_is_a_model_data_error() -> None:
 def test_bad_settings_are_configuration_errors(model: FellegiSunterModel) -> None:
     with pytest.raises(ConfigurationError, match="max_iter"):
         model.fit(LEVELS, RANDOM_LEVELS, N_LEVELS)
+
+
+def test_distinct_patterns_match_numpys_unique_rows() -> None:
+    from crmind.identity.fellegi_sunter import _distinct_patterns
+
+    rng = np.random.default_rng(3)
+    levels = rng.integers(-1, 4, size=(5_000, 8)).astype(np.int8)
+    patterns, counts = _distinct_patterns(levels)
+    expected, expected_counts = np.unique(levels, axis=0, return_counts=True)
+    order = np.lexsort(patterns.T[::-1])
+    np.testing.assert_array_equal(patterns[order], expected)
+    np.testing.assert_array_equal(counts[order], expected_counts)
+    assert counts.sum() == 5_000

@@ -92,7 +92,7 @@ class FellegiSunterModel(Estimator):
             _frequencies(random_levels[:, f], n) for f, n in enumerate(counts)
         ]
         self.u_: list[FloatArray] = list(self.u_random_)
-        patterns, weights = np.unique(levels, axis=0, return_counts=True)
+        patterns, weights = _distinct_patterns(levels)
         m = [_initial_m(n) for n in counts]
         u = list(self.u_random_)
         share = self.initial_lambda
@@ -147,6 +147,25 @@ class FellegiSunterModel(Estimator):
         """Match probability of each pair."""
         weight = np.clip(self.match_weight(levels), -1000, 1000)
         return np.asarray(1.0 / (1.0 + np.exp2(-weight)), dtype=np.float64)
+
+
+def _distinct_patterns(
+    levels: npt.NDArray[np.int8],
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int64]]:
+    """The distinct rows of ``levels`` and how often each occurs.
+
+    Each row is packed into one integer (4 bits per field, levels -1..14) so that one 1-D sort
+    does what ``np.unique(axis=0)`` does by comparing byte strings, about ten times faster;
+    with more than 15 fields it falls back to ``np.unique(axis=0)``.
+    """
+    fields = levels.shape[1]
+    if fields > 15 or levels.shape[0] == 0:
+        patterns, counts = np.unique(levels, axis=0, return_counts=True)
+        return patterns, counts.astype(np.int64)
+    shifts = np.arange(fields, dtype=np.int64) * 4
+    packed = ((levels.astype(np.int64) + 1) << shifts).sum(axis=1)
+    _, first, counts = np.unique(packed, return_index=True, return_counts=True)
+    return levels[first], counts.astype(np.int64)
 
 
 def _check_levels(levels: npt.NDArray[np.int8], counts: list[int], name: str) -> None:

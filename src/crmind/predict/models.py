@@ -14,10 +14,8 @@ would always favour isotonic — and the winner is refitted on the whole held-ou
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Literal, Self, TypeAlias
 
-import lightgbm as lgb
 import numpy as np
 import polars as pl
 from scipy.special import expit
@@ -31,8 +29,6 @@ from sklearn.preprocessing import StandardScaler
 
 from crmind.errors import ConfigurationError, ModelDataError
 from crmind.predict.tabular import TabularModel
-
-logger = logging.getLogger(__name__)
 
 ModelKind = Literal["lightgbm", "logistic"]
 Calibration = Literal["auto", "isotonic", "sigmoid", "none"]
@@ -160,49 +156,15 @@ class PropensityModel(TabularModel):
     ) -> None:
         """Train on ``train`` rows with early stopping on ``held``; without ``held``, train for
         the ``best_iteration_`` rounds found before (the refit on every row)."""
-        params: dict[str, Any] = {
-            "objective": "binary",
-            "metric": "binary_logloss",
-            "learning_rate": self.learning_rate,
-            "num_leaves": self.num_leaves,
-            "min_child_samples": self.min_child_samples,
-            "feature_fraction": self.feature_fraction,
-            "lambda_l2": self.reg_lambda,
-            "seed": self.random_state,
-            "deterministic": True,
-            "force_col_wise": True,
-            "num_threads": self.n_jobs,
-            "verbosity": -1,
-        }
-        categorical = [self.feature_names_.index(name) for name in self.categorical_]
-        train_set = lgb.Dataset(
-            design[train],
-            label=target[train],
-            weight=weights[train],
-            feature_name=self.feature_names_,
-            categorical_feature=categorical,
-            free_raw_data=True,
+        self._train_booster(
+            {"objective": "binary", "metric": "binary_logloss"},
+            design,
+            target,
+            train,
+            held,
+            weight=weights,
         )
-        if held is None:
-            rounds = getattr(self, "best_iteration_", None) or self.n_estimators
-            booster = lgb.train(params, train_set, num_boost_round=rounds)
-        else:
-            valid_set = lgb.Dataset(
-                design[held], label=target[held], weight=weights[held], reference=train_set
-            )
-            booster = lgb.train(
-                params,
-                train_set,
-                num_boost_round=self.n_estimators,
-                valid_sets=[valid_set],
-                callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
-            )
-        self.booster_: lgb.Booster | None = booster
         self.pipeline_: Pipeline | None = None
-        if held is not None:
-            best = int(booster.best_iteration)
-            self.best_iteration_: int | None = best if best > 0 else booster.current_iteration()
-            logger.debug("lightgbm stopped at %s of %s rounds", best, self.n_estimators)
 
     def _fit_logistic(
         self, design: np.ndarray, target: np.ndarray, weights: np.ndarray, train: np.ndarray

@@ -20,10 +20,8 @@ rounds found on every row, as :class:`crmind.predict.models.PropensityModel` doe
 
 from __future__ import annotations
 
-import logging
-from typing import Any, Self
+from typing import Self
 
-import lightgbm as lgb
 import numpy as np
 import polars as pl
 from sklearn.model_selection import train_test_split
@@ -32,8 +30,6 @@ from crmind.analytics.profile import MONETARY_TOTAL, TENURE_DAYS
 from crmind.errors import ConfigurationError, ModelDataError
 from crmind.predict.evaluate_spend import spend_rate_rule
 from crmind.predict.tabular import TabularModel
-
-logger = logging.getLogger(__name__)
 
 MIN_ROWS = 20
 
@@ -155,48 +151,18 @@ class SpendModel(TabularModel):
     ) -> None:
         """Train on ``train`` rows with early stopping on ``held``; without ``held``, train for
         the ``best_iteration_`` rounds found before (the refit on every row)."""
-        params: dict[str, Any] = {
-            "objective": "tweedie",
-            "tweedie_variance_power": self.tweedie_variance_power,
-            "metric": "tweedie",
-            "learning_rate": self.learning_rate,
-            "num_leaves": self.num_leaves,
-            "min_child_samples": self.min_child_samples,
-            "feature_fraction": self.feature_fraction,
-            "lambda_l2": self.reg_lambda,
-            "seed": self.random_state,
-            "deterministic": True,
-            "force_col_wise": True,
-            "num_threads": self.n_jobs,
-            "verbosity": -1,
-        }
-        categorical = [self.feature_names_.index(name) for name in self.categorical_]
-        train_set = lgb.Dataset(
-            design[train],
-            label=target[train],
-            init_score=start[train],
-            feature_name=self.feature_names_,
-            categorical_feature=categorical,
-            free_raw_data=True,
+        self._train_booster(
+            {
+                "objective": "tweedie",
+                "tweedie_variance_power": self.tweedie_variance_power,
+                "metric": "tweedie",
+            },
+            design,
+            target,
+            train,
+            held,
+            init_score=start,
         )
-        if held is None:
-            rounds = getattr(self, "best_iteration_", None) or self.n_estimators
-            self.booster_ = lgb.train(params, train_set, num_boost_round=rounds)
-            return
-        valid_set = lgb.Dataset(
-            design[held], label=target[held], init_score=start[held], reference=train_set
-        )
-        booster = lgb.train(
-            params,
-            train_set,
-            num_boost_round=self.n_estimators,
-            valid_sets=[valid_set],
-            callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
-        )
-        self.booster_ = booster
-        best = int(booster.best_iteration)
-        self.best_iteration_ = best if best > 0 else booster.current_iteration()
-        logger.debug("lightgbm stopped at %s of %s rounds", best, self.n_estimators)
 
 
 def _spend_target(y: pl.Series | np.ndarray, rows: int) -> np.ndarray:

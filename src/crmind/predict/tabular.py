@@ -15,7 +15,8 @@ fixed :meth:`TabularModel.offset` (a prior from a simple rule) that the learner 
 
 from __future__ import annotations
 
-from typing import ClassVar
+import logging
+from typing import Any, ClassVar
 
 import lightgbm as lgb
 import numpy as np
@@ -24,6 +25,8 @@ from sklearn.pipeline import Pipeline
 
 from crmind.errors import ModelDataError
 from crmind.estimator import Estimator
+
+logger = logging.getLogger(__name__)
 
 
 class TabularModel(Estimator):
@@ -40,6 +43,17 @@ class TabularModel(Estimator):
     booster_: lgb.Booster | None
     pipeline_: Pipeline | None
     best_iteration_: int | None
+
+    # tree hyperparameters every subclass takes (read by _train_booster)
+    learning_rate: float
+    num_leaves: int
+    min_child_samples: int
+    feature_fraction: float
+    reg_lambda: float
+    n_estimators: int
+    early_stopping_rounds: int
+    n_jobs: int
+    random_state: int
 
     @property
     def one_hot(self) -> bool:
@@ -65,6 +79,72 @@ class TabularModel(Estimator):
         if missing:
             raise ModelDataError(f"X lacks the feature columns {missing} the model was fitted on")
         return self._expand(self._codes(X.select(self.feature_names_)))
+
+    def _train_booster(
+        self,
+        objective: dict[str, Any],
+        design: np.ndarray,
+        target: np.ndarray,
+        train: np.ndarray,
+        held: np.ndarray | None,
+        *,
+        weight: np.ndarray | None = None,
+        init_score: np.ndarray | None = None,
+    ) -> None:
+        """Set ``booster_``: LightGBM with ``objective`` (objective and metric parameters) and the
+        subclass's tree hyperparameters, trained on ``train`` rows with early stopping on ``held``
+        (setting ``best_iteration_``); without ``held``, for the ``best_iteration_`` rounds found
+        before (the refit on every row). ``weight`` and ``init_score`` are per-row, optional."""
+        params: dict[str, Any] = {
+            **objective,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": self.min_child_samples,
+            "feature_fraction": self.feature_fraction,
+            "lambda_l2": self.reg_lambda,
+            "seed": self.random_state,
+            "deterministic": True,
+            "force_col_wise": True,
+            "num_threads": self.n_jobs,
+            "verbosity": -1,
+        }
+        n_estimators = self.n_estimators
+
+        def rows_of(values: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+            return None if values is None else values[rows]
+
+        categorical = [self.feature_names_.index(name) for name in self.categorical_]
+        train_set = lgb.Dataset(
+            design[train],
+            label=target[train],
+            weight=rows_of(weight, train),
+            init_score=rows_of(init_score, train),
+            feature_name=self.feature_names_,
+            categorical_feature=categorical,
+            free_raw_data=True,
+        )
+        if held is None:
+            rounds = getattr(self, "best_iteration_", None) or n_estimators
+            self.booster_ = lgb.train(params, train_set, num_boost_round=rounds)
+            return
+        valid_set = lgb.Dataset(
+            design[held],
+            label=target[held],
+            weight=rows_of(weight, held),
+            init_score=rows_of(init_score, held),
+            reference=train_set,
+        )
+        booster = lgb.train(
+            params,
+            train_set,
+            num_boost_round=n_estimators,
+            valid_sets=[valid_set],
+            callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
+        )
+        self.booster_ = booster
+        best = int(booster.best_iteration)
+        self.best_iteration_ = best if best > 0 else booster.current_iteration()
+        logger.debug("lightgbm stopped at %s of %s rounds", best, n_estimators)
 
     def _learn_encoding(self, X: pl.DataFrame) -> None:  # noqa: N803
         if X.width == 0:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
-from scipy.sparse import csr_matrix
 
 from crmind.errors import ConfigurationError, ModelDataError
-from crmind.recommend.models.content import ContentRecommender, closest_bought
+from crmind.recommend.models.content import ContentRecommender
 from crmind.recommend.models.popularity import PopularityRecommender
 from tests.estimator_contract import check_estimator_contract
 from tests.recommend.models.test_implicit_mf import hit_rate, taste_groups
@@ -88,17 +86,6 @@ def test_similar_items_by_text_include_new_products() -> None:
     assert "t-light" in chars.similar_items(["blue-mug"], 5)["similar_item_id"].to_list()
     assert chars.vocabulary_size_ > model.vocabulary_size_
     assert words.height >= 2
-
-
-def test_closest_bought_leaves_the_item_itself_out() -> None:
-    user_items = csr_matrix(np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 0.0]], dtype=np.float32))
-    vectors = np.array([[1.0, 0.0], [0.6, 0.8], [0.8, 0.6]], dtype=np.float32)
-    rows = np.array([0, 0, 1, -1])
-    items = np.array([2, 0, 2, 2])
-    best, similarity, itself = closest_bought(user_items, vectors, rows, items)
-    assert best.tolist() == [1, 1, -1, -1]  # item 2 is closer to item 1 (0.96) than to 0 (0.8)
-    np.testing.assert_allclose(similarity[:2], [0.96, 0.6], rtol=1e-6)
-    assert itself.tolist() == [False, True, False, False]
 
 
 def test_beats_popularity_on_taste_groups() -> None:

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 import polars as pl
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -27,10 +26,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from crmind.errors import ConfigurationError, ModelDataError
 from crmind.recommend.base import FloatArray, IntArray, Recommender
 from crmind.recommend.data import ITEM
+from crmind.recommend.reasons import explain_by_closest
 
 TEXT_COLUMNS = ("name", "description", "category", "brand")
-BLOCK_ENTRIES = 1 << 17
-BOUGHT_BEFORE = "you bought it before"
 
 Weighting = Literal["binary", "log"]
 
@@ -136,87 +134,3 @@ def normalise_rows(vectors: csr_matrix) -> csr_matrix:
     result = csr_matrix(vectors, dtype=np.float32, copy=True)
     result.data /= np.repeat(norms, np.diff(result.indptr)).astype(np.float32)
     return result
-
-
-def closest_bought(
-    user_items: csr_matrix,
-    vectors: csr_matrix | FloatArray,
-    rows: IntArray,
-    items: IntArray,
-) -> tuple[IntArray, FloatArray, npt.NDArray[np.bool_]]:
-    """For each (user row, item column) pair: the column of the user's bought item whose vector
-    is most similar (dot product of ``vectors``' rows; pass unit rows for the cosine) to the
-    item's, leaving the item itself out; that similarity; and whether the user bought the item
-    itself. Column -1 (similarity -inf) when the row is -1 or the user bought nothing else.
-    Vectorised over blocks of pairs holding about ``BLOCK_ENTRIES`` bought items."""
-    best = np.full(len(items), -1, dtype=np.int64)
-    similarity = np.full(len(items), -np.inf, dtype=np.float32)
-    itself = np.zeros(len(items), dtype=bool)
-    known = np.flatnonzero(rows >= 0)
-    for chunk in _chunks(known, np.diff(user_items.indptr)[rows[known]]):
-        bought = user_items[rows[chunk]].tocoo()
-        pair, column = bought.row.astype(np.int64), bought.col.astype(np.int64)
-        target = items[chunk][pair]
-        if isinstance(vectors, np.ndarray):
-            dots = np.einsum("ij,ij->i", vectors[column], vectors[target])
-        else:
-            dots = np.asarray(vectors[column].multiply(vectors[target]).sum(axis=1)).ravel()
-        same = column == target
-        itself[chunk[pair[same]]] = True
-        keep = ~same
-        pair, column, dots = pair[keep], column[keep], dots[keep].astype(np.float32)
-        if not len(pair):
-            continue
-        order = np.lexsort((-dots, pair))
-        first = np.unique(pair[order], return_index=True)[1]
-        winners = order[first]
-        best[chunk[pair[winners]]] = column[winners]
-        similarity[chunk[pair[winners]]] = dots[winners]
-    return best, similarity, itself
-
-
-def _chunks(pairs: IntArray, sizes: IntArray) -> list[IntArray]:
-    """``pairs`` cut into consecutive runs whose ``sizes`` add up to about ``BLOCK_ENTRIES``."""
-    if not len(pairs):
-        return []
-    run = np.cumsum(sizes) // BLOCK_ENTRIES
-    cuts = np.flatnonzero(np.diff(run)) + 1
-    return [part for part in np.split(pairs, cuts) if len(part)]
-
-
-def explain_by_closest(
-    model: Recommender,
-    user_items: csr_matrix,
-    vectors: csr_matrix | FloatArray,
-    rows: IntArray,
-    items: IntArray,
-    phrase: str,
-    suffix: str = " you bought",
-) -> list[str]:
-    """ "<phrase> <item><suffix>" naming :func:`closest_bought` 's item when it is similar at
-    all, "you bought it before" for an item the user already has (recommended again when seen
-    items are not excluded), else the model's default reason."""
-    best, similarity, itself = closest_bought(user_items, vectors, rows, items)
-    return name_reasons(model, np.where(similarity > 0, best, -1), itself, phrase, suffix)
-
-
-def name_reasons(
-    model: Recommender,
-    best: IntArray,
-    itself: npt.NDArray[np.bool_],
-    phrase: str,
-    suffix: str = "",
-) -> list[str]:
-    """One reason per pair: "you bought it before" where ``itself``, "<phrase> <name of best
-    item><suffix>" where ``best`` is a column, else the model's default reason."""
-    named = (best >= 0) & ~itself
-    names = iter(model.item_name(best[named]) if named.any() else [])
-    reasons: list[str] = []
-    for again, has in zip(itself.tolist(), named.tolist(), strict=True):
-        if again:
-            reasons.append(BOUGHT_BEFORE)
-        elif has:
-            reasons.append(f"{phrase} {next(names)}{suffix}")
-        else:
-            reasons.append(model.default_reason)
-    return reasons

@@ -15,7 +15,7 @@ from scipy.sparse import csr_matrix
 
 from crmind.errors import ConfigurationError, ModelDataError
 from crmind.recommend.base import FloatArray, IntArray, Recommender
-from crmind.recommend.models.item_knn import because_of
+from crmind.recommend.reasons import explain_by_strongest
 
 MAX_ITEMS = 40_000
 
@@ -55,8 +55,8 @@ class EASERecommender(Recommender):
         return np.asarray(self.user_items_[rows] @ self.weights_, dtype=np.float32)
 
     def _explain(self, rows: IntArray, items: IntArray) -> list[str]:
-        return because_of(
-            self, self.user_items_, self.weights_.T, rows, items, "bought together with"
+        return explain_by_strongest(
+            self, self.user_items_, self.weights_, rows, items, "bought together with"
         )
 
 

@@ -72,7 +72,6 @@ from crmind.recommend.base import (
 )
 from crmind.recommend.data import ITEM, TIME, USER
 from crmind.recommend.models.content import (
-    BOUGHT_BEFORE,
     TEXT_COLUMNS,
     ContentRecommender,
     normalise_rows,
@@ -80,6 +79,7 @@ from crmind.recommend.models.content import (
 )
 from crmind.recommend.models.implicit_mf import ALSRecommender
 from crmind.recommend.models.popularity import PopularityRecommender
+from crmind.recommend.reasons import BOUGHT_BEFORE
 
 Component = tuple[str, Recommender, float]
 Fusion = Literal["rrf", "scores"]

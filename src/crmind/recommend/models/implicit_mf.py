@@ -44,7 +44,8 @@ from threadpoolctl import threadpool_limits
 
 from crmind.errors import ConfigurationError
 from crmind.recommend.base import FloatArray, IntArray, Recommender
-from crmind.recommend.models.content import explain_by_closest, name_reasons, weighted
+from crmind.recommend.models.content import weighted
+from crmind.recommend.reasons import explain_by_closest, name_reasons
 
 Confidence = Literal["log", "linear", "binary"]
 

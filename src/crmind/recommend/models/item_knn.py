@@ -15,6 +15,7 @@ from scipy.sparse import csr_matrix
 
 from crmind.errors import ConfigurationError
 from crmind.recommend.base import FloatArray, IntArray, Recommender
+from crmind.recommend.reasons import SparseWeights, explain_by_strongest
 
 BLOCK_ITEMS = 2048
 
@@ -22,8 +23,8 @@ BLOCK_ITEMS = 2048
 class ItemKNNRecommender(Recommender):
     """Item-item cosine kNN with shrinkage (see the module docstring).
 
-    Learned attributes: those of :class:`Recommender` and ``similarity_`` (items x items CSR,
-    ``neighbours`` per row at most).
+    Learned attributes: those of :class:`Recommender`, ``similarity_`` (items x items CSR,
+    ``neighbours`` per row at most) and ``explained_similarity_`` (its transpose, for the reasons).
     """
 
     default_reason = "bought together with items you bought"
@@ -40,15 +41,15 @@ class ItemKNNRecommender(Recommender):
         self.similarity_: csr_matrix = _knn_similarity(
             csr_matrix(self.user_items_.T), self.neighbours, self.shrink
         )
-        self.towards_: csr_matrix = csr_matrix(self.similarity_.T)  # row i: weights into item i
+        self.explained_similarity_ = SparseWeights.of(self.similarity_)
 
     def _score_rows(self, rows: IntArray) -> FloatArray:
         scores = self.user_items_[rows] @ self.similarity_
         return np.asarray(scores.todense(), dtype=np.float32)
 
     def _explain(self, rows: IntArray, items: IntArray) -> list[str]:
-        return because_of(
-            self, self.user_items_, self.towards_, rows, items, "bought together with"
+        return explain_by_strongest(
+            self, self.user_items_, self.explained_similarity_, rows, items, "bought together with"
         )
 
     def _item_vectors(self) -> csr_matrix:
@@ -90,31 +91,3 @@ def _knn_similarity(item_users: csr_matrix, neighbours: int, shrink: float) -> c
         shape=(n_items, n_items),
         dtype=np.float32,
     )
-
-
-def because_of(
-    model: Recommender,
-    user_items: csr_matrix,
-    towards: csr_matrix | np.ndarray,
-    rows: IntArray,
-    items: IntArray,
-    phrase: str,
-) -> list[str]:
-    """ "<phrase> <item>": the item of each user that adds most to each recommended item's score
-    (``user_items[user, bought] * towards[recommended, bought]``; ``towards`` is the transposed
-    item-item weights, so that a recommended item's weights are one row — a fast gather for a
-    CSR matrix), or the model's default reason when none adds anything. Vectorised over blocks
-    of recommendations."""
-    best = np.full(len(items), -1, dtype=np.int64)
-    known = np.flatnonzero(rows >= 0)
-    for start in range(0, len(known), BLOCK_ITEMS):
-        chunk = known[start : start + BLOCK_ITEMS]
-        bought = user_items[rows[chunk]]
-        contributions = csr_matrix(bought.multiply(towards[items[chunk]]))
-        strongest = np.asarray(contributions.max(axis=1).todense()).ravel()
-        column = np.asarray(contributions.argmax(axis=1)).ravel()
-        useful = strongest > 0
-        best[chunk[useful]] = column[useful]
-    found = best >= 0
-    names = iter(model.item_name(best[found]) if found.any() else [])
-    return [f"{phrase} {next(names)}" if has else model.default_reason for has in found.tolist()]

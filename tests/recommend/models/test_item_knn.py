@@ -1,0 +1,46 @@
+"""Item-kNN: cosine with shrinkage, a sparse top-neighbours model, and reasons that name the
+bought item adding most to each recommendation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from crmind.recommend.models.item_knn import ItemKNNRecommender
+from tests.recommend.models.reason_check import (
+    check_reasons_name_the_strongest_bought_item,
+    random_baskets,
+)
+
+
+def test_similarity_is_cosine_with_shrinkage_keeping_the_top_neighbours() -> None:
+    model = ItemKNNRecommender(neighbours=5, shrink=2.0).fit(random_baskets())
+    binary = (model.data_.matrix.toarray() > 0).astype(np.float64)
+    norms = np.sqrt(binary.sum(axis=0))
+    cosine = binary.T @ binary / (np.outer(norms, norms) + 2.0)
+    np.fill_diagonal(cosine, 0.0)
+    similarity = model.similarity_.toarray()
+    assert (np.count_nonzero(similarity, axis=1) <= 5).all()
+    for item in range(similarity.shape[0]):
+        kept = np.flatnonzero(similarity[item])
+        np.testing.assert_allclose(similarity[item, kept], cosine[item, kept], rtol=1e-5)
+        dropped = np.setdiff1d(np.arange(similarity.shape[1]), kept)
+        assert cosine[item, dropped].max() <= similarity[item, kept].min() + 1e-6
+
+
+def test_reasons_name_the_bought_item_adding_most_to_the_score() -> None:
+    for binary in (True, False):
+        model = ItemKNNRecommender(neighbours=10, binary=binary).fit(random_baskets())
+        check_reasons_name_the_strongest_bought_item(
+            model, model.user_items_.toarray(), model.similarity_.toarray(), "bought together with"
+        )
+
+
+def test_an_item_bought_before_is_said_so_when_seen_items_are_kept() -> None:
+    model = ItemKNNRecommender().fit(random_baskets())
+    recommendations = model.recommend(model.data_.users.tolist()[:50], 5, exclude_seen=False)
+    rows = model.data_.user_rows(recommendations["user_id"])
+    columns = model.data_.item_columns(recommendations["item_id"])
+    bought = model.data_.matrix[rows, columns].A1 > 0
+    assert bought.any()
+    again = recommendations["reason"].to_numpy() == "you bought it before"
+    assert (again == bought).all()

@@ -1,7 +1,7 @@
 """Merging customers in the store, undoing merges, and pairs recorded as not the same.
 
 Every test runs on SQLite and on PostgreSQL (the ``engine`` fixture), on a few customers with
-orders, lines, events, feedback and identities inserted directly.
+orders, lines, events, feedback, conversations and identities inserted directly.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from crmind.services.identity_store import (
 )
 from crmind.store.schema import (
     Base,
+    Conversation,
     Customer,
     CustomerIdentity,
     CustomerScore,
@@ -42,6 +43,7 @@ from tests.store_probe import count
 
 SNAPSHOT_MODELS: tuple[type[Base], ...] = (
     Customer,
+    Conversation,
     CustomerIdentity,
     Order,
     OrderLine,
@@ -126,6 +128,12 @@ class Writer:
             },
         )
 
+    def conversation(self, customer: int, subject: str) -> None:
+        self.conn.execute(
+            insert(Conversation),
+            {"customer_id": customer, "channel": "email", "origin": "test", "subject": subject},
+        )
+
     def identity(self, customer: int, kind: str, value: str, source: str = "") -> None:
         self.conn.execute(
             insert(CustomerIdentity),
@@ -153,6 +161,7 @@ def store(engine: Engine) -> Store:
             w.event(customer)
         w.feedback(ann, "great")
         w.feedback(ann_web, "slow delivery")
+        w.conversation(ann_web, "where is my parcel?")
         w.identity(ann, "source_key", "A-1", source="shop")
         w.identity(ann, "email", "ann@example.com")
         w.identity(ann_web, "email", "ann.smith@example.com")
@@ -229,6 +238,7 @@ def test_merge_moves_every_source_row_and_keeps_the_totals(store: Store) -> None
     assert count(engine, Event) == len(events_before)
     assert set(owners(engine, Event).values()) == {store.ann, store.bob}
     assert set(owners(engine, Feedback).values()) == {store.ann}
+    assert set(owners(engine, Conversation).values()) == {store.ann}
     assert set(owners(engine, CustomerIdentity).values()) == {store.ann, store.bob}
     assert merged_into(engine)[store.ann_web] == merged_into(engine)[store.ann_phone] == store.ann
     assert merged_into(engine)[store.ann] is None
@@ -245,6 +255,7 @@ def test_merge_moves_every_source_row_and_keeps_the_totals(store: Store) -> None
         "orders": 2,
         "events": 1,
         "feedback": 1,
+        "conversations": 1,
         "customer_identities": 2,
         "customers": 0,
     }

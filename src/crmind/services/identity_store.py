@@ -1,7 +1,7 @@
 """Merge duplicate customers in the store, undo merges, and record pairs that are not the same.
 
 A merge moves every source row of the merged customer to the survivor — its orders, events,
-feedback and identities, and the ``merged_into`` of customers merged into it earlier, so
+feedback, service conversations and identities, and the ``merged_into`` of customers merged into it earlier, so
 ``merged_into`` always names a live customer — then sets the merged customer's ``merged_into``
 and writes an ``identity_merges`` row listing the ids of exactly the rows that moved. That row is
 the audit record, and :func:`unmerge` moves back exactly those rows. Moving identities changes
@@ -32,6 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crmind.errors import NotFoundError, StoreError
 from crmind.store.schema import (
+    Conversation,
     Customer,
     CustomerIdentity,
     Event,
@@ -46,6 +47,7 @@ REPOINTED: tuple[tuple[Table, str], ...] = (
     (table_of(Order), "customer_id"),
     (table_of(Event), "customer_id"),
     (table_of(Feedback), "customer_id"),
+    (table_of(Conversation), "customer_id"),
     (table_of(CustomerIdentity), "customer_id"),
     (table_of(Customer), "merged_into"),
 )

@@ -390,6 +390,100 @@ class Recommendation(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
 
+class FeedbackAnalysis(Base):
+    """What a text-analysis run read in one feedback text: language, sentiment with the words
+    that drove it, aspect sentiment, and the alert it raised, if any."""
+
+    __tablename__ = "feedback_analyses"
+    __table_args__ = (
+        UniqueConstraint("model_run_id", "feedback_id"),
+        Index("ix_feedback_analyses_feedback_id", "feedback_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    model_run_id: Mapped[int] = mapped_column(ForeignKey("model_runs.id", ondelete="CASCADE"))
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id"))
+    language: Mapped[str] = mapped_column(String(10))
+    mixed_language: Mapped[bool] = mapped_column(Boolean, default=False)
+    label: Mapped[str] = mapped_column(String(10))
+    score: Mapped[float] = mapped_column(Double)
+    drivers: Mapped[list[Any] | None] = mapped_column(JsonType)
+    aspects: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    alert: Mapped[str | None] = mapped_column(Text)
+
+
+class FeedbackTopic(Base):
+    """A topic a text-analysis run found in the body of feedback, with its keywords."""
+
+    __tablename__ = "feedback_topics"
+    __table_args__ = (UniqueConstraint("model_run_id", "language", "topic"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    model_run_id: Mapped[int] = mapped_column(ForeignKey("model_runs.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(10))
+    topic: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[Any]] = mapped_column(JsonType)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FeedbackTopicMember(Base):
+    """A feedback text's main topic (the topic's row) and how strongly it belongs."""
+
+    __tablename__ = "feedback_topic_members"
+
+    topic_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_topics.id", ondelete="CASCADE"), primary_key=True
+    )
+    feedback_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback.id"), primary_key=True, index=True
+    )
+    weight: Mapped[float] = mapped_column(Double)
+
+
+class Conversation(Base):
+    """A service conversation; a ticket is a conversation with status ``open``. ``origin`` says
+    what opened it (``feedback_alert``, ``assistant``, ...); ``feedback_id`` is unique, so one
+    feedback item opens at most one ticket."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'pending', 'closed')", name="status"),
+        Index("ix_conversations_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    origin: Mapped[str] = mapped_column(String(50))
+    subject: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[str] = mapped_column(String(20), default="normal")
+    summary: Mapped[str | None] = mapped_column(Text)
+    assigned_to: Mapped[str | None] = mapped_column(String(200))
+    feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id"), unique=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Message(Base):
+    """One message of a conversation, with the intent and confidence the assistant read in it."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(100))
+    confidence: Mapped[float | None] = mapped_column(Double)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
+
+
 TABLES_IN_ORDER = (
     "import_runs",
     "import_rejects",
@@ -408,6 +502,11 @@ TABLES_IN_ORDER = (
     "segment_members",
     "customer_scores",
     "recommendations",
+    "feedback_analyses",
+    "feedback_topics",
+    "feedback_topic_members",
+    "conversations",
+    "messages",
 )
 """Tables in foreign-key order (parents first)."""
 

@@ -1,8 +1,8 @@
 """Merge duplicate customers in the store, undo merges, and record pairs that are not the same.
 
 A merge moves every source row of the merged customer to the survivor — its orders, events,
-feedback, service conversations and identities, and the ``merged_into`` of customers merged into it earlier, so
-``merged_into`` always names a live customer — then sets the merged customer's ``merged_into``
+feedback, service conversations and identities, and the ``merged_into`` of customers merged into
+it earlier, so ``merged_into`` always names a live customer — then sets the merged customer's ``merged_into``
 and writes an ``identity_merges`` row listing the ids of exactly the rows that moved. That row is
 the audit record, and :func:`unmerge` moves back exactly those rows. Moving identities changes
 only their ``customer_id``, so their unique key (kind, source, value) cannot collide.

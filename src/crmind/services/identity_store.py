@@ -1,15 +1,16 @@
 """Merge duplicate customers in the store, undo merges, and record pairs that are not the same.
 
 A merge moves every source row of the merged customer to the survivor — its orders, events,
-feedback, service conversations and identities, and the ``merged_into`` of customers merged into
-it earlier, so ``merged_into`` always names a live customer — then sets the merged customer's ``merged_into``
-and writes an ``identity_merges`` row listing the ids of exactly the rows that moved. That row is
-the audit record, and :func:`unmerge` moves back exactly those rows. Moving identities changes
-only their ``customer_id``, so their unique key (kind, source, value) cannot collide.
+feedback, service conversations and identities, and the ``merged_into`` of customers merged
+into it earlier, so ``merged_into`` always names a live customer — then sets the merged
+customer's ``merged_into`` and writes an ``identity_merges`` row listing the ids of exactly the
+rows that moved. That row is the audit record, and :func:`unmerge` moves back exactly those
+rows. Moving identities changes only their ``customer_id``, so their unique key (kind, source,
+value) cannot collide.
 
 Derived tables (``customer_profiles``, ``segment_members``, ``customer_scores``,
-``recommendations``) belong to model
-runs and are left alone: the next analysis recomputes them from the moved rows.
+``recommendations``, ``feedback_analyses``) belong to model runs and are left alone: the next
+analysis recomputes them from the moved rows.
 
 Every public function is one transaction: a refused or failed merge changes nothing. Rows move
 set-based (one ``UPDATE ... RETURNING id`` per table), so a customer with thousands of orders

@@ -1,6 +1,7 @@
 """Tokens of feedback text in English and Chinese, with negation, emoticons and emoji kept.
 
-- **Normalising**: Unicode NFKC (full-width letters and digits become ASCII), lower case, and
+- **Normalising**: Unicode NFKC (full-width letters and digits become ASCII), lower case, white
+  space collapsed, and
   traditional Chinese characters converted to simplified (OpenCC ``t2s``), so 質量 and 质量 are
   one word to every model.
 - **English**: words (``don't`` becomes ``not``), ``!`` and ``?``, and emoticons (``:)``,
@@ -69,16 +70,21 @@ _CONTRACTED_NOT = frozenset({"dont", "didnt", "doesnt", "isnt", "wasnt", "wont",
 
 
 def normalise(text: str) -> str:
-    """NFKC, lower case, traditional Chinese characters as simplified."""
-    folded = unicodedata.normalize("NFKC", text).lower()
+    """NFKC, lower case, runs of white space as one space, traditional Chinese characters as
+    simplified."""
+    folded = " ".join(unicodedata.normalize("NFKC", text).lower().split())
     return _to_simplified(folded) if _HAN_RUN.search(folded) else folded
 
 
-def tokens(text: str) -> list[str]:
-    """The tokens of one text in any mix of English and Chinese (see the module docstring)."""
+def tokens(text: str, *, chinese_words: bool = True, normalised: bool = False) -> list[str]:
+    """The tokens of one text in any mix of English and Chinese (see the module docstring).
+
+    ``chinese_words=False`` leaves Han runs out (for models that read Chinese by characters:
+    jieba is the slow part); ``normalised=True`` says ``text`` is :func:`normalise` 's output."""
     out: list[str] = []
     scope = 0
-    for token in _raw_tokens(normalise(text)):
+    normal = text if normalised else normalise(text)
+    for token in _raw_tokens(normal, chinese_words):
         if token == _CLAUSE_END or token in _MARKS or token in _CONTRASTS:
             scope = 0
             if token != _CLAUSE_END:
@@ -94,13 +100,17 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-def _raw_tokens(text: str) -> Iterator[str]:
-    """In order: jieba's words for Han runs; English words, marks, emoticons and emoji
-    elsewhere; clause ends as ``"."``."""
+def _raw_tokens(text: str, chinese_words: bool) -> Iterator[str]:
+    """In order: jieba's words for Han runs (a clause end when ``chinese_words`` is off);
+    English words, marks, emoticons and emoji elsewhere; clause ends as ``"."``."""
     position = 0
     for run in _HAN_RUN.finditer(text):
         yield from _other_tokens(text[position : run.start()])
-        yield from (word for word in _segmenter().lcut(run.group(), HMM=False) if word.strip())
+        if chinese_words:
+            words = _segmenter().lcut(run.group(), HMM=False)
+            yield from (word for word in words if word.strip())
+        else:
+            yield _CLAUSE_END
         position = run.end()
     yield from _other_tokens(text[position:])
 

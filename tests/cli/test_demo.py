@@ -27,6 +27,8 @@ def test_demo_console_script_builds_the_store_then_adds_nothing(tmp_path: Path) 
     )
     for table in tables:
         assert table in first.stdout
+    assert "feedback: 3,000 review sentences (UCI, bundled) read, 0 rejected" in first.stdout
+    assert "topics of all feedback" in first.stdout
     second = subprocess.run([script, "demo"], capture_output=True, text=True, env=env, check=False)
     assert second.returncode == 0, second.stderr
     assert "already imported" in second.stdout
@@ -39,4 +41,6 @@ def test_demo_console_script_builds_the_store_then_adds_nothing(tmp_path: Path) 
     )
     counts = json.loads(status.stdout)["counts"]
     assert counts["order_lines"] + counts["import_rejects"] == 541_909
-    assert counts["import_runs"] == 1
+    assert counts["feedback"] == 3_000
+    assert counts["feedback_analyses"] == 3_000  # the second demo found nothing new to read
+    assert counts["import_runs"] == 2

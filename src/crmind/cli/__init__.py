@@ -5,7 +5,16 @@ Modules: ``app`` (the Typer app, global options, shared helpers) and one module 
 commands, each registering its commands on import.
 """
 
-from crmind.cli import analysis, demo, identity, importing, predict, recommend, store_commands
+from crmind.cli import (
+    analysis,
+    demo,
+    identity,
+    importing,
+    predict,
+    recommend,
+    store_commands,
+    text,
+)
 from crmind.cli.app import app
 
 __all__ = [
@@ -18,6 +27,7 @@ __all__ = [
     "predict",
     "recommend",
     "store_commands",
+    "text",
 ]
 
 

@@ -20,6 +20,7 @@ from crmind.cli.app import (
 )
 from crmind.cli.predict import churn_step
 from crmind.cli.recommend import recommend_step
+from crmind.cli.text import text_step
 from crmind.config import Settings
 from crmind.services.analysis import STEPS, AnalysisOptions, AnalysisResult, run_analysis
 from crmind.services.customers import customer_view
@@ -78,11 +79,15 @@ def analyze(
     recommend: Annotated[
         bool, typer.Option(help="Also train, grade and store product recommendations.")
     ] = True,
+    text: Annotated[
+        bool, typer.Option(help="Also analyse new feedback text (sentiment, topics, alerts).")
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Profile, segment and value every customer; store the results as a model run. Then train
     the churn model, grade it against the recency rule and, if it passes, score every customer;
-    and store every customer's recommended products (graded against popularity).
+    store every customer's recommended products (graded against popularity); and read the new
+    feedback texts (sentiment, aspects, alerts) and the topics of all feedback.
 
     Example: crmind analyze --as-of 2011-12-09
     """
@@ -97,6 +102,8 @@ def analyze(
         churn_step()
     if recommend and as_of is None:
         recommend_step()
+    if text:
+        text_step()
 
 
 def summary_dict(result: AnalysisResult) -> dict[str, object]:
@@ -168,7 +175,8 @@ def customer(
     customer_id: Annotated[int, typer.Argument(help="The customer's id in the store.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
-    """Show one customer's 360° view: contact, identities, orders, profile, segments, scores.
+    """Show one customer's 360° view: contact, identities, orders, profile, segments, scores,
+    recommendations, and feedback with its sentiment.
 
     Example: crmind customer 42
     """
@@ -221,6 +229,21 @@ def customer(
         for item in view.recommendations:
             recommended.add_row(str(item["rank"]), str(item["product"]), str(item["reason"]))
         console.print(recommended)
+    if view.feedback:
+        said = Table(title="feedback")
+        for col in ("date", "text", "sentiment", "because", "alert"):
+            said.add_column(col)
+        for item in view.feedback:
+            score = item["score"]
+            drivers = item["drivers"] or []
+            said.add_row(
+                f"{item['occurred_at']:%Y-%m-%d}" if item["occurred_at"] else "",
+                item["text"],
+                f"{item['label']} {score:+.2f}" if score is not None else "not analysed",
+                ", ".join(f"{words} ({weight:+.1f})" for words, weight in drivers),
+                item["alert"] or "",
+            )
+        console.print(said)
 
 
 @evaluate_app.command("clv")

@@ -13,7 +13,13 @@ from crmind.cli.app import (
 from crmind.cli.importing import print_summary
 from crmind.cli.predict import churn_step
 from crmind.cli.recommend import recommend_step
-from crmind.services.demo import StoreReport, import_demo_data, store_report
+from crmind.cli.text import text_step
+from crmind.services.demo import (
+    StoreReport,
+    import_demo_data,
+    import_demo_feedback,
+    store_report,
+)
 from crmind.services.setup import init_store
 
 
@@ -22,8 +28,9 @@ def demo() -> None:
     """Build the demo store from the bundled UCI Online Retail data, analyse it, report.
 
     Prints the import summary, the store at a glance, the learned and RFM segments, the top
-    customers by lifetime value, the valuable customers most at risk and a sample of the
-    recommended products with their reasons. The demo store is
+    customers by lifetime value, the valuable customers most at risk, a sample of the
+    recommended products with their reasons, and the topics of the bundled UCI review sentences
+    (imported as feedback) with their sentiment. The demo store is
     demo.db in the data directory unless --db names another.
     Example: crmind demo
     """
@@ -45,10 +52,16 @@ def demo() -> None:
                 engine, reports_dir=settings.data_dir / "reports", progress=report
             )
         print_summary(summary)
+        feedback = import_demo_feedback(engine, reports_dir=settings.data_dir / "reports")
+        console.print(
+            f"feedback: {feedback.rows_read:,} review sentences (UCI, bundled) read, "
+            f"{feedback.rows_rejected:,} rejected"
+        )
         _print_report(store_report(engine))
         print_analysis(run_with_progress(settings, analysis_options(settings)))
         churn_step(settings=settings)
         recommend_step(settings=settings)
+        text_step(settings=settings)
         url = engine.url.render_as_string(hide_password=True)
         console.print(f"explore it: crmind --db {url} status")
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from crmind.errors import NotFoundError
 from crmind.services.analysis_store import latest_run
+from crmind.services.feedback_text import customer_feedback
 from crmind.services.recommendation import stored_recommendations
 from crmind.store.schema import (
     Customer,
@@ -64,6 +65,7 @@ class CustomerView:
     segments: dict[str, str]  # kind -> segment name
     scores: dict[str, dict[str, Any]]  # kind -> value, low, high, label
     recommendations: list[dict[str, Any]]  # rank, product_id, product, score, reason
+    feedback: list[dict[str, Any]]  # text, occurred_at, rating, label, score, drivers, alert
 
 
 def customer_view(engine: Engine, customer_id: int, recent_orders: int = 10) -> CustomerView:
@@ -113,6 +115,7 @@ def customer_view(engine: Engine, customer_id: int, recent_orders: int = 10) -> 
         segments=segments,
         scores=scores,
         recommendations=stored_recommendations(engine, customer_id).to_dicts(),
+        feedback=customer_feedback(engine, customer_id),
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Engine
 
-from crmind.data import ONLINE_RETAIL
+from crmind.data import ONLINE_RETAIL, UCI_SENTENCES
 from crmind.ingest.fields import ImportKind
 from crmind.services.importing import ImportRequest, ImportSummary, ProgressCallback, import_file
 from crmind.store.frames import order_lines, table_frame
@@ -44,6 +44,16 @@ def import_demo_data(
     """Import the bundled Online Retail file (a second call finds it imported and adds nothing)."""
     request = ImportRequest(kind=ImportKind.ORDERS, path=path, preset="online-retail")
     return import_file(engine, request, reports_dir=reports_dir, progress=progress)
+
+
+def import_demo_feedback(
+    engine: Engine, *, reports_dir: Path | None = None, path: Path = UCI_SENTENCES
+) -> ImportSummary:
+    """Import the bundled UCI review sentences as feedback (no customers: they are anonymous
+    reviews of phones, restaurants and films), so the demo can read their sentiment and
+    topics."""
+    request = ImportRequest(kind=ImportKind.FEEDBACK, path=path, source="uci-sentences")
+    return import_file(engine, request, reports_dir=reports_dir)
 
 
 def store_report(engine: Engine, top: int = 5) -> StoreReport:

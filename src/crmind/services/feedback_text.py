@@ -226,6 +226,31 @@ def topic_summaries(engine: Engine, run_id: int) -> list[TopicSummary]:
     return summaries
 
 
+def customer_feedback(engine: Engine, customer_id: int, limit: int = 10) -> list[dict[str, Any]]:
+    """A customer's latest feedback, each with its latest analysis (label, score, drivers,
+    aspects, alert; None where not analysed yet)."""
+    frame = read_sql(
+        engine,
+        f"""
+        SELECT f.id, f.occurred_at, f.rating, f.text, a.language, a.label, a.score, a.drivers,
+               a.aspects, a.alert
+        FROM feedback f
+        LEFT JOIN feedback_analyses a ON a.feedback_id = f.id AND a.id = (
+            SELECT MAX(b.id) FROM feedback_analyses b WHERE b.feedback_id = f.id)
+        WHERE f.customer_id = {int(customer_id)}
+        ORDER BY f.occurred_at DESC, f.id DESC
+        LIMIT {int(limit)}
+        """,
+        {"score": pl.Float64(), "rating": pl.Float64(), "occurred_at": pl.Datetime("us")},
+    )
+    rows = frame.to_dicts()
+    for row in rows:
+        for key in ("drivers", "aspects"):
+            if isinstance(row[key], str):
+                row[key] = json.loads(row[key])
+    return rows
+
+
 def _feedback(engine: Engine) -> pl.DataFrame:
     return read_sql(
         engine,

@@ -1,10 +1,11 @@
 """Alerts: feedback that someone should act on today.
 
-A text raises an alert when its sentiment score is at or below ``STRONGLY_NEGATIVE`` (-0.6), or
-when it mentions a complaint, a refund or legal action in English or Chinese ("I want my money
-back", "我要投诉", "律师") — whatever its score, since "please refund me, thanks!" reads
-polite. The alert's reason names what raised it, and the service layer opens one ticket per
-alerted feedback item.
+A text raises an alert when its sentiment score is at or below ``STRONGLY_NEGATIVE`` (-0.9: the
+most negative fifth of a review set that is half negative, where -0.6 would take two negative
+reviews in three), or when it mentions a complaint, a refund or legal action in English or
+Chinese ("I want my money back", "我要投诉", "律师") — whatever its score, since "please refund
+me, thanks!" reads polite. The alert's reason names what raised it, and the service layer opens
+one ticket per alerted feedback item.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 
 from crmind.text.tokens import normalise
 
-STRONGLY_NEGATIVE = -0.6
+STRONGLY_NEGATIVE = -0.9
 
 ALERT_WORDS: dict[str, list[str]] = {
     "complaint": [

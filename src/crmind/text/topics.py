@@ -112,7 +112,8 @@ def content_words(text: str) -> list[str]:
         if not word[0].isalpha() or word.isdigit():
             continue
         if word.isascii():
-            if len(word) < 2 or word in ENGLISH_STOP_WORDS or word in FEEDBACK_STOP_WORDS:
+            base = word.split("'")[0]  # "it's", "i've": their stop word
+            if len(word) < 2 or base in ENGLISH_STOP_WORDS or base in FEEDBACK_STOP_WORDS:
                 continue
         elif word in CHINESE_STOP_WORDS:
             continue

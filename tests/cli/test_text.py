@@ -1,0 +1,98 @@
+"""``crmind text analyze|train-sentiment`` and ``crmind evaluate sentiment|topics``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+from typer.testing import CliRunner
+
+from crmind.cli import app
+from crmind.data import UCI_SENTENCES
+from tests.services.test_feedback_text import feedback_file
+
+runner = CliRunner()
+
+
+def test_analyze_then_see_the_customers_feedback(tmp_path: Path) -> None:
+    base = ["--data-dir", str(tmp_path / "data")]
+    imported = runner.invoke(app, [*base, "import", "feedback", str(feedback_file(tmp_path))])
+    assert imported.exit_code == 0, imported.output
+    result = runner.invoke(app, [*base, "text", "analyze", "--topics", "3"])
+    assert result.exit_code == 0, result.output
+    assert "98 new feedback texts" in result.stdout
+    assert "topics of all feedback" in result.stdout
+    again = runner.invoke(app, [*base, "text", "analyze", "--json"])
+    assert json.loads(again.stdout)["analysed"] == 0
+    angry = runner.invoke(app, [*base, "customer", "8"])  # angry@example.com
+    assert "feedback" in angry.stdout
+    assert "negative" in angry.stdout
+    said = json.loads(runner.invoke(app, [*base, "customer", "8", "--json"]).stdout)["feedback"]
+    assert [item["text"][:16] for item in said] == ["Terrible service"]
+    assert said[0]["label"] == "negative"
+    assert "mentions refund" in said[0]["alert"]
+
+
+def test_train_on_own_labels_then_analyse_with_that_model(tmp_path: Path) -> None:
+    base = ["--data-dir", str(tmp_path / "data")]
+    labelled = tmp_path / "labelled.csv"
+    pl.DataFrame(
+        {
+            "comment": ["lovely staff", "rude staff", "great room", "dirty room"] * 10,
+            "mood": ["pos", "neg", "pos", "neg"] * 10,
+        }
+    ).write_csv(labelled)
+    model = tmp_path / "mine.pkl"
+    trained = runner.invoke(
+        app,
+        [*base, "text", "train-sentiment", "--data", str(labelled), "--text-col", "comment",
+         "--label-col", "mood", "--output", str(model)],
+    )  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    assert model.exists()
+    runner.invoke(app, [*base, "import", "feedback", str(feedback_file(tmp_path))])
+    result = runner.invoke(app, [*base, "text", "analyze", "--model", str(model), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["analysed"] == 98
+
+
+def test_evaluate_sentiment_in_domain_and_pretrained() -> None:
+    common = ["evaluate", "sentiment", "--data", str(UCI_SENTENCES), "--text-col", "text",
+              "--label-col", "label", "--where", "source=yelp", "--json"]  # fmt: skip
+    in_domain = runner.invoke(app, [*common, "--folds", "3"])
+    assert in_domain.exit_code == 0, in_domain.output
+    report = json.loads(in_domain.stdout)
+    assert report["rows"] == 1000
+    assert report["in_domain"]["accuracy"] > 0.8
+    assert sum(map(sum, report["in_domain"]["confusion"]["matrix"])) == 1000
+    pretrained = json.loads(runner.invoke(app, [*common, "--pretrained"]).stdout)["pretrained"]
+    assert pretrained["texts_in_shipped_training_data"] == 1000  # and the report says so
+
+
+def test_evaluate_names_a_missing_column_and_a_bad_label(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    pl.DataFrame({"text": ["good", "bad"], "label": ["positive", "meh"]}).write_csv(path)
+    missing = runner.invoke(
+        app, ["evaluate", "sentiment", "--data", str(path), "--text-col", "review",
+              "--label-col", "label"],
+    )  # fmt: skip
+    assert missing.exit_code == 1
+    assert "no column ['review']" in missing.stderr
+    bad = runner.invoke(
+        app, ["evaluate", "sentiment", "--data", str(path), "--text-col", "text",
+              "--label-col", "label"],
+    )  # fmt: skip
+    assert bad.exit_code == 1
+    assert "row 2: sentiment label 'meh'" in bad.stderr
+
+
+def test_evaluate_topics_beats_random_words() -> None:
+    result = runner.invoke(
+        app, ["evaluate", "topics", "--data", str(UCI_SENTENCES), "--text-col", "text",
+              "--topics", "5", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    english = json.loads(result.stdout)["languages"]["en"]
+    assert english["npmi"] > english["random_npmi"]
+    assert len(english["topics"]) == 5

@@ -83,6 +83,7 @@ class SentimentModel(Estimator):
         C: float = 4.0,  # noqa: N803 - scikit-learn's name
         char_ngrams: tuple[int, int] = (1, 3),
         char_min_df: int = 2,
+        word_min_df: int = 1,
         lexicon_weight: float = 1.0,
         chinese_words: bool = False,
         neutral_margin: float = 0.2,
@@ -92,6 +93,7 @@ class SentimentModel(Estimator):
         self.C = C
         self.char_ngrams = char_ngrams
         self.char_min_df = char_min_df
+        self.word_min_df = word_min_df
         self.lexicon_weight = lexicon_weight
         self.chinese_words = chinese_words
         self.neutral_margin = neutral_margin
@@ -107,7 +109,9 @@ class SentimentModel(Estimator):
         classes = sorted(set(target), key=LABELS.index)
         if NEGATIVE not in classes or POSITIVE not in classes:
             raise ModelDataError("sentiment needs both negative and positive examples")
-        self._words = TfidfVectorizer(analyzer=with_bigrams, sublinear_tf=True, min_df=1)
+        self._words = TfidfVectorizer(
+            analyzer=with_bigrams, sublinear_tf=True, min_df=min(self.word_min_df, len(texts))
+        )
         self._chars = TfidfVectorizer(
             analyzer="char",
             ngram_range=self.char_ngrams,

@@ -3,8 +3,9 @@
 Each case runs in a fresh process (wall time and peak memory of that process):
 
 - ``crmind:sentiment`` — the shipped model's ``predict`` (label, score and drivers of every text,
-  language detection included, as ``crmind text analyze`` does);
-- ``crmind:score`` — its ``score`` only (what aspect scoring uses);
+  language detection included) on every core, as ``crmind text analyze`` does;
+  ``crmind:sentiment-1-process`` the same in one process;
+- ``crmind:score`` — its ``score`` only (what aspect scoring uses), every core;
 - ``crmind:topics`` — ``TopicModel`` fit and transform (jieba for Chinese);
 - peers on the same texts: VADER (``vaderSentiment``, English, rule-based), snownlp
   (``SnowNLP(text).sentiments``, Chinese, naive Bayes; timed on the first 5,000 texts, it is
@@ -36,9 +37,10 @@ SHOPPING = (
 RESULTS = ROOT / "bench" / "results"
 TEXTS = 100_000
 SNOWNLP_TEXTS = 5_000
+SENTIMENT = ["crmind:sentiment", "crmind:sentiment-1-process", "crmind:score"]
 CASES = {
-    "en": ["crmind:sentiment", "crmind:score", "peer:vader", "crmind:topics", "peer:lda-topics"],
-    "zh": ["crmind:sentiment", "crmind:score", "peer:snownlp", "crmind:topics", "peer:lda-topics"],
+    "en": [*SENTIMENT, "peer:vader", "crmind:topics", "peer:lda-topics"],
+    "zh": [*SENTIMENT, "peer:snownlp", "crmind:topics", "peer:lda-topics"],
 }
 
 
@@ -59,20 +61,20 @@ def run_case(case: str, language: str) -> dict[str, Any]:
     texts = texts_of(language)
     started = time.perf_counter()
     count = len(texts)
-    if case == "crmind:sentiment":
+    if case in ("crmind:sentiment", "crmind:sentiment-1-process"):
         from crmind.text.default_model import default_sentiment_model
         from crmind.text.language import detect_language
 
         model = default_sentiment_model()
         started = time.perf_counter()
         [detect_language(text) for text in texts]
-        model.predict(texts)
+        model.predict(texts, n_jobs=1 if case.endswith("1-process") else -1)
     elif case == "crmind:score":
         from crmind.text.default_model import default_sentiment_model
 
         model = default_sentiment_model()
         started = time.perf_counter()
-        model.score(texts)
+        model.score(texts, n_jobs=-1)
     elif case == "crmind:topics":
         from crmind.text.topics import TopicModel
 

@@ -18,6 +18,7 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +98,8 @@ def analyse_feedback(engine: Engine, options: TextOptions) -> TextResult:
     try:
         texts = fresh["text"].to_list()
         guesses = [detect_language(text) for text in texts]
-        sentiments = model.predict(texts)
-        aspects = matcher.score(texts, model.score)
+        sentiments = model.predict(texts, n_jobs=-1)
+        aspects = matcher.score(texts, partial(model.score, n_jobs=-1))
         alerts = [
             alert_reason(text, score, options.alert_threshold)
             for text, score in zip(texts, sentiments.scores.tolist(), strict=True)

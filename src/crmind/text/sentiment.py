@@ -43,6 +43,7 @@ from sklearn.linear_model import LogisticRegression
 
 from crmind.errors import ConfigurationError, ModelDataError
 from crmind.estimator import Estimator
+from crmind.text.batches import map_blocks
 from crmind.text.lexicon import lexicon_features, lexicon_words
 from crmind.text.tokens import NEGATED, normalise, tokens
 
@@ -130,18 +131,30 @@ class SentimentModel(Estimator):
         self.vocabulary_size_ = matrix.shape[1]
         return self
 
-    def score(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        """``P(positive) - P(negative)`` per text."""
+    def score(self, texts: Sequence[str], *, n_jobs: int = 1) -> npt.NDArray[np.float64]:
+        """``P(positive) - P(negative)`` per text; ``n_jobs`` processes for a large batch
+        (:mod:`crmind.text.batches`)."""
         self._check_fitted("classes_")
         if not len(texts):
             return np.zeros(0)
-        return self._scores(self._features(texts, fit=False)[0])
+        return np.concatenate(map_blocks(self, "_score_block", texts, n_jobs))
 
-    def predict(self, texts: Sequence[str]) -> Sentiments:
-        """Label, score and drivers of each text."""
+    def predict(self, texts: Sequence[str], *, n_jobs: int = 1) -> Sentiments:
+        """Label, score and drivers of each text; ``n_jobs`` as for :meth:`score`."""
         self._check_fitted("classes_")
         if not len(texts):
             return Sentiments([], np.zeros(0), [])
+        parts: list[Sentiments] = map_blocks(self, "_predict_block", texts, n_jobs)
+        return Sentiments(
+            [label for part in parts for label in part.labels],
+            np.concatenate([part.scores for part in parts]),
+            [drivers for part in parts for drivers in part.drivers],
+        )
+
+    def _score_block(self, texts: list[str]) -> npt.NDArray[np.float64]:
+        return self._scores(self._features(texts, fit=False)[0])
+
+    def _predict_block(self, texts: list[str]) -> Sentiments:
         matrix, token_lists = self._features(texts, fit=False)
         scores = self._scores(matrix)
         return Sentiments(

@@ -1,0 +1,53 @@
+"""The shipped model's recipe: repeated reviews count once, conflicting ones are dropped, and an
+evaluation's own texts and left-out sets stay out of training; the bundled model loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crmind.text.default_model import (
+    default_sentiment_model,
+    default_training_data,
+    read_uci_sentences,
+    text_key,
+)
+from crmind.text.sentiment import SentimentModel
+
+
+def corpus(tmp_path: Path) -> Path:
+    (tmp_path / "neg.txt").write_text(
+        "房间太脏了，很失望\n房间太脏了，很失望\n服务一般般，不推荐\n\n", "utf-8"
+    )
+    (tmp_path / "pos.txt").write_text("早餐丰富，服务周到，下次还来\n服务一般般，不推荐\n", "utf-8")
+    return tmp_path
+
+
+def test_repeats_count_once_and_conflicting_labels_are_dropped(tmp_path: Path) -> None:
+    texts, labels = default_training_data(corpus(tmp_path), leave_out=["amazon", "yelp", "imdb"])
+    assert sorted(zip(texts, labels, strict=True)) == [
+        ("房间太脏了，很失望", 0),
+        ("早餐丰富，服务周到，下次还来", 1),
+    ]
+
+
+def test_evaluated_texts_and_left_out_sets_stay_out(tmp_path: Path) -> None:
+    uci = read_uci_sentences()
+    texts, _ = default_training_data(
+        corpus(tmp_path),
+        leave_out=["imdb"],
+        exclude=["房間太髒了，很失望!!"],  # traditional
+    )
+    assert "房间太脏了，很失望" not in texts
+    kept = {text_key(text) for text in texts}
+    imdb = {text_key(t) for t in uci.filter(uci["source"] == "imdb")["text"].to_list()}
+    others = {text_key(t) for t in uci.filter(uci["source"] != "imdb")["text"].to_list()}
+    assert not kept & (imdb - others)  # a sentence also in another set stays with that set
+    assert others <= kept
+    assert text_key("Great  PHONE!!! 10/10") == "greatphone1010"
+
+
+def test_the_bundled_model_loads_once() -> None:
+    model = default_sentiment_model()
+    assert isinstance(model, SentimentModel)
+    assert model is default_sentiment_model()
+    assert model.classes_ == ["negative", "positive"]

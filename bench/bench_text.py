@@ -133,6 +133,10 @@ def markdown(report: dict[str, Any]) -> str:
         "bench/bench_text.py`. One process per case, one run; load average "
         f"{report['load_start']} at the start, {report['load_end']} at the end.",
         "",
+        "*peak MiB* is the measuring process's; on every core (`crmind:sentiment`, "
+        "`crmind:score`) each worker process also holds a copy of the model (about the "
+        "1-process case's peak).",
+        "",
         "| language | case | texts | seconds | texts/s | peak MiB |",
         "|---|---|---:|---:|---:|---:|",
     ]
@@ -144,6 +148,25 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {row['language']} | {row['case']} | {row['texts']:,} | {row['seconds']} | "
             f"{row['texts_per_second']:,} | {row['peak_mib']} |"
         )
+    lines += ["", "## crmind / peer (texts per second; above 1: crmind faster)", ""]
+    rates = {
+        (row["language"], row["case"]): row["texts_per_second"]
+        for row in report["results"]
+        if "error" not in row
+    }
+    pairs = [
+        ("en", "crmind:sentiment", "peer:vader", "VADER reads a lexicon and rules only"),
+        ("zh", "crmind:sentiment", "peer:snownlp", "snownlp's naive Bayes"),
+        ("en", "crmind:topics", "peer:lda-topics", "scikit-learn LDA, same words"),
+        ("zh", "crmind:topics", "peer:lda-topics", "scikit-learn LDA, same words"),
+    ]
+    for language, ours, theirs, note in pairs:
+        if (language, ours) in rates and (language, theirs) in rates:
+            ratio = rates[(language, ours)] / rates[(language, theirs)]
+            lines.append(f"- {language}, {ours} / {theirs}: {ratio:.2f} x ({note})")
+    goal = [rates.get((language, "crmind:sentiment"), 0) for language in ("en", "zh")]
+    met = "met" if min(goal) >= 5_000 else "not met"
+    lines.append(f"- goal, at least 5,000 texts/s for sentiment on this machine: **{met}**")
     return "\n".join(lines) + "\n"
 
 

@@ -96,3 +96,22 @@ def test_evaluate_topics_beats_random_words() -> None:
     english = json.loads(result.stdout)["languages"]["en"]
     assert english["npmi"] > english["random_npmi"]
     assert len(english["topics"]) == 5
+
+
+def test_star_ratings_train_a_model_when_there_are_no_labels(tmp_path: Path) -> None:
+    rated = tmp_path / "rated.csv"
+    pl.DataFrame(
+        {
+            "comment": ["lovely staff", "rude staff", "it is a room", "great room", "dirty room"]
+            * 8,
+            "stars": ["5", "1", "3", "4", "2"] * 8,
+        }
+    ).write_csv(rated)
+    model = tmp_path / "stars.pkl"
+    args = ["text", "train-sentiment", "--data", str(rated), "--text-col", "comment"]
+    trained = runner.invoke(app, [*args, "--rating-col", "stars", "--output", str(model), "--json"])
+    assert trained.exit_code == 0, trained.output
+    assert json.loads(trained.stdout)["classes"] == ["negative", "neutral", "positive"]
+    neither = runner.invoke(app, [*args, "--output", str(model)])
+    assert neither.exit_code == 1
+    assert "either a label column or a rating column" in neither.stderr

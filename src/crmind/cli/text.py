@@ -111,7 +111,15 @@ def print_text_run(result: TextResult, topics_per_language: int = 8) -> None:
 def train_sentiment(
     data: Annotated[Path, typer.Option(help="A file of labelled texts.")],
     text_col: TextCol,
-    label_col: LabelCol,
+    label_col: Annotated[
+        str | None,
+        typer.Option(help="The label column: negative/neutral/positive, -1/0/1 or 0/1."),
+    ] = None,
+    rating_col: Annotated[
+        str | None,
+        typer.Option(help="No labels? Star ratings as weak labels (1-2 neg, 3 neutral, 4-5 pos)."),
+    ] = None,
+    rating_scale: Annotated[int, typer.Option(help="Top of the rating scale.", min=2)] = 5,
     output: Annotated[
         Path | None, typer.Option(help="Where to save (default: the data dir's models/).")
     ] = None,
@@ -119,8 +127,8 @@ def train_sentiment(
     where: Where = None,
     as_json: AsJson = False,
 ) -> None:
-    """Train a sentiment model on your own labelled feedback; use it with
-    `crmind text analyze --model PATH`.
+    """Train a sentiment model on your own labelled feedback (or on star ratings as weak
+    labels); use it with `crmind text analyze --model PATH`.
 
     Example: crmind text train-sentiment --data reviews.csv --text-col review --label-col label
     """
@@ -131,6 +139,8 @@ def train_sentiment(
             data,
             text_col=text_col,
             label_col=label_col,
+            rating_col=rating_col,
+            rating_scale=rating_scale,
             output=target,
             with_default_data=with_default_data,
             where=where,

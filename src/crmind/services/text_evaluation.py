@@ -25,7 +25,7 @@ import polars as pl
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from crmind.errors import MappingError, ModelDataError
+from crmind.errors import ConfigurationError, MappingError, ModelDataError
 from crmind.ingest.readers import read_table
 from crmind.text.coherence import coherence, random_topics_coherence
 from crmind.text.default_model import (
@@ -34,7 +34,13 @@ from crmind.text.default_model import (
     read_uci_sentences,
 )
 from crmind.text.language import detect_language
-from crmind.text.sentiment import LABELS, NEUTRAL, SentimentModel, normalise_labels
+from crmind.text.sentiment import (
+    LABELS,
+    NEUTRAL,
+    SentimentModel,
+    labels_from_ratings,
+    normalise_labels,
+)
 from crmind.text.tokens import normalise
 from crmind.text.topics import TopicModel, content_words
 
@@ -116,15 +122,24 @@ def train_sentiment_file(
     path: Path,
     *,
     text_col: str,
-    label_col: str,
+    label_col: str | None,
     output: Path,
+    rating_col: str | None = None,
+    rating_scale: int = 5,
     with_default_data: bool = False,
     where: str | None = None,
 ) -> dict[str, Any]:
     """Train a sentiment model on a labelled file (optionally with the default data) and save
-    it to ``output``."""
-    texts, labels = read_labelled_texts(path, text_col, label_col, where)
-    assert labels is not None
+    it to ``output``. Without labels, ``rating_col`` gives weak labels from star ratings on a
+    1..``rating_scale`` scale (:func:`labels_from_ratings`; rows without a rating left out)."""
+    if (label_col is None) == (rating_col is None):
+        raise ConfigurationError("give either a label column or a rating column")
+    if label_col is not None:
+        texts, labels = read_labelled_texts(path, text_col, label_col, where)
+        assert labels is not None
+    else:
+        assert rating_col is not None
+        texts, labels = _rated_texts(path, text_col, rating_col, rating_scale, where)
     train_texts, train_labels = list(texts), list(labels)
     if with_default_data:
         extra_texts, extra_labels = _default_data_without(texts)
@@ -139,6 +154,27 @@ def train_sentiment_file(
         "features": model.vocabulary_size_,
         "model_path": str(output),
     }
+
+
+def _rated_texts(
+    path: Path, text_col: str, rating_col: str, scale: int, where: str | None
+) -> tuple[list[str], list[str]]:
+    texts, _ = read_labelled_texts(path, text_col, None, where)
+    ratings_text, _ = read_labelled_texts(path, rating_col, None, where)
+    ratings: list[float | None] = []
+    for row, value in enumerate(ratings_text):
+        try:
+            ratings.append(float(value) if value.strip() else None)
+        except ValueError as exc:
+            raise MappingError(
+                path, f"{rating_col!r} holds {value!r}, not a number (data row {row + 1})"
+            ) from exc
+    pairs = [
+        (text, label)
+        for text, label in zip(texts, labels_from_ratings(ratings, scale), strict=True)
+        if label is not None
+    ]
+    return [text for text, _ in pairs], [label for _, label in pairs]
 
 
 def evaluate_topics_file(

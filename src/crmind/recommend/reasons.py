@@ -38,12 +38,9 @@ def best_bought(
     bought nothing else. Ties go to the lowest column. Vectorised over blocks of pairs holding
     about ``BLOCK_ENTRIES`` bought items."""
     user_items = _with_sorted_indices(user_items)
-    best = np.full(len(items), -1, dtype=np.int64)
-    weight = np.full(len(items), -np.inf, dtype=np.float32)
-    itself = np.zeros(len(items), dtype=bool)
-    known = np.flatnonzero(rows >= 0)
+    best, weight, itself = _no_answers(len(items))
     counts = np.diff(user_items.indptr)
-    for chunk in _chunks(known, counts[rows[known]]):
+    for chunk in _known_chunks(rows, counts):
         sizes = counts[rows[chunk]]
         pair, column, value = _expanded(user_items, rows[chunk], sizes)
         target = items[chunk][pair]
@@ -93,12 +90,8 @@ def strongest_bought(
 def _strongest_sparse(
     user_items: csr_matrix, towards: csr_matrix, rows: IntArray, items: IntArray
 ) -> tuple[IntArray, FloatArray, npt.NDArray[np.bool_]]:
-    best = np.full(len(items), -1, dtype=np.int64)
-    weight = np.full(len(items), -np.inf, dtype=np.float32)
-    itself = np.zeros(len(items), dtype=bool)
-    known = np.flatnonzero(rows >= 0)
-    counts = np.diff(user_items.indptr)
-    for chunk in _chunks(known, counts[rows[known]]):
+    best, weight, itself = _no_answers(len(items))
+    for chunk in _known_chunks(rows, np.diff(user_items.indptr)):
         bought = user_items[rows[chunk]]
         recommended = items[chunk]
         itself[chunk] = np.asarray(bought[np.arange(len(chunk)), recommended]).ravel() > 0
@@ -213,6 +206,21 @@ def _segment_best(sizes: IntArray, values: FloatArray) -> tuple[IntArray, FloatA
 
 def _with_sorted_indices(matrix: csr_matrix) -> csr_matrix:
     return matrix if matrix.has_sorted_indices else matrix.sorted_indices()
+
+
+def _no_answers(count: int) -> tuple[IntArray, FloatArray, npt.NDArray[np.bool_]]:
+    """Best column -1, weight -inf, not bought itself: for ``count`` pairs."""
+    return (
+        np.full(count, -1, dtype=np.int64),
+        np.full(count, -np.inf, dtype=np.float32),
+        np.zeros(count, dtype=bool),
+    )
+
+
+def _known_chunks(rows: IntArray, counts: IntArray) -> list[IntArray]:
+    """The positions of the pairs of known users (row >= 0), in chunks (:func:`_chunks`)."""
+    known = np.flatnonzero(rows >= 0)
+    return _chunks(known, counts[rows[known]])
 
 
 def _chunks(pairs: IntArray, sizes: IntArray) -> list[IntArray]:

@@ -39,7 +39,7 @@ class ItemKNNRecommender(Recommender):
             raise ConfigurationError("neighbours must be at least 1 and shrink at least 0")
         self.user_items_: csr_matrix = _prepared(self.data_.matrix, self.binary)
         self.similarity_: csr_matrix = _knn_similarity(
-            csr_matrix(self.user_items_.T), self.neighbours, self.shrink
+            self.user_items_, self.neighbours, self.shrink
         )
         self.explained_similarity_ = SparseWeights.of(self.similarity_)
 
@@ -63,15 +63,16 @@ def _prepared(matrix: csr_matrix, binary: bool) -> csr_matrix:
     return prepared
 
 
-def _knn_similarity(item_users: csr_matrix, neighbours: int, shrink: float) -> csr_matrix:
-    """Cosine with shrinkage, top ``neighbours`` per row, computed in blocks of items."""
-    norms = np.sqrt(np.asarray(item_users.multiply(item_users).sum(axis=1)).ravel())
-    n_items = item_users.shape[0]
+def _knn_similarity(user_items: csr_matrix, neighbours: int, shrink: float) -> csr_matrix:
+    """Cosine with shrinkage between the item columns of ``user_items``, top ``neighbours``
+    per item, computed in blocks of items."""
+    norms = np.sqrt(np.asarray(user_items.multiply(user_items).sum(axis=0)).ravel())
+    n_items = user_items.shape[1]
     rows, cols, values = [], [], []
-    transposed = csr_matrix(item_users.T)
+    item_users = csr_matrix(user_items.T)
     for start in range(0, n_items, BLOCK_ITEMS):
         stop = min(start + BLOCK_ITEMS, n_items)
-        dots = np.asarray((item_users[start:stop] @ transposed).todense(), dtype=np.float32)
+        dots = np.asarray((item_users[start:stop] @ user_items).todense(), dtype=np.float32)
         dots /= np.outer(norms[start:stop], norms) + shrink + 1e-12
         dots[np.arange(stop - start), np.arange(start, stop)] = 0.0
         keep = min(neighbours, n_items - 1)

@@ -84,9 +84,10 @@ def test_trained_on_own_labels_with_neutral(tmp_path: Path) -> None:
 
 
 def test_labels_in_every_usual_form() -> None:
-    assert normalise_labels(["Positive", "neg", 1, 0, "-1", True, 1.0]) == [
-        "positive", "negative", "positive", "negative", "negative", "positive", "positive"
+    assert normalise_labels(["Positive", "neg", 1, 0, True, 1.0, "false"]) == [
+        "positive", "negative", "positive", "negative", "positive", "positive", "negative"
     ]  # fmt: skip
+    assert normalise_labels([-1, 0, 1, "0.0"]) == ["negative", "neutral", "positive", "neutral"]
     with pytest.raises(ModelDataError, match="row 2: sentiment label 'great'"):
         normalise_labels(["positive", "great"])
     assert labels_from_ratings([1, 2, 3, 4, 5, None]) == [

@@ -24,8 +24,8 @@ score the way it went, strongest first, in words ("not good", -1.8): word featur
 character n-grams, else the lexicon words.
 
 **Labels.** Training labels may be ``negative`` / ``neutral`` / ``positive`` (any case), -1 / 0
-/ 1, 0 / 1 (1 is positive) or booleans; :func:`labels_from_ratings` turns star ratings into weak
-labels (1-2 negative, 3 neutral, 4-5 on a five-star scale).
+/ 1 (0 neutral), 0 / 1 (1 positive) or booleans; :func:`labels_from_ratings` turns star ratings
+into weak labels (1-2 negative, 3 neutral, 4-5 on a five-star scale).
 """
 
 from __future__ import annotations
@@ -258,18 +258,21 @@ def with_bigrams(found: list[str]) -> list[str]:
 
 
 def normalise_labels(labels: Sequence[object]) -> list[str]:
-    """Labels as ``negative`` / ``neutral`` / ``positive`` (see the module docstring)."""
-    result = []
-    for row, label in enumerate(labels):
+    """Labels as ``negative`` / ``neutral`` / ``positive`` (see the module docstring). A 0 is
+    neutral when the labels also hold a -1 (the -1 / 0 / 1 scheme), else negative (0 / 1)."""
+    keys = []
+    for label in labels:
         key = str(label).strip().lower()
-        if key.endswith(".0"):
-            key = key[:-2]
+        keys.append(key[:-2] if key.endswith(".0") else key)
+    three_way = "-1" in keys
+    result = []
+    for row, (label, key) in enumerate(zip(labels, keys, strict=True)):
         if key not in _LABEL_NAMES:
             raise ModelDataError(
                 f"row {row + 1}: sentiment label {label!r} is not one of negative / neutral / "
                 "positive, -1 / 0 / 1 or 0 / 1"
             )
-        result.append(_LABEL_NAMES[key])
+        result.append(NEUTRAL if three_way and key == "0" else _LABEL_NAMES[key])
     return result
 
 

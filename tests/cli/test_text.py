@@ -25,6 +25,10 @@ def test_analyze_then_see_the_customers_feedback(tmp_path: Path) -> None:
     assert "topics of all feedback" in result.stdout
     again = runner.invoke(app, [*base, "text", "analyze", "--json"])
     assert json.loads(again.stdout)["analysed"] == 0
+    strict = runner.invoke(
+        app, [*base, "text", "analyze", "--reanalyse", "--alert-threshold", "-1.01", "--json"]
+    )
+    assert json.loads(strict.stdout)["alerts"] == 2  # no score is that low: the words alone
     angry = runner.invoke(app, [*base, "customer", "8"])  # angry@example.com
     assert "feedback" in angry.stdout
     assert "negative" in angry.stdout

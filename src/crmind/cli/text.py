@@ -17,6 +17,7 @@ from crmind.services.text_evaluation import (
     evaluate_topics_file,
     train_sentiment_file,
 )
+from crmind.text.alerts import STRONGLY_NEGATIVE
 from crmind.text.aspects import DEFAULT_ASPECTS, read_aspects
 
 text_app = typer.Typer(
@@ -55,6 +56,10 @@ def analyze(
         Path | None, typer.Option(help='Aspects as JSON: {"price": ["price", "价格"], ...}.')
     ] = None,
     reanalyse: Annotated[bool, typer.Option(help="Score every text again, not only new.")] = False,
+    alert_threshold: Annotated[
+        float,
+        typer.Option(help="A score at or below this raises an alert (and a ticket).", max=0.0),
+    ] = STRONGLY_NEGATIVE,
     as_json: AsJson = False,
 ) -> None:
     """Score new feedback (language, sentiment with its words, aspects, alerts), find the
@@ -69,6 +74,7 @@ def analyze(
             reanalyse=reanalyse,
             topics=topics,
             aspects=read_aspects(aspects) if aspects else dict(DEFAULT_ASPECTS),
+            alert_threshold=alert_threshold,
             random_state=settings.random_state,
         )
         result = analyse_text(options, settings)

@@ -78,9 +78,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
+from movielens import MOVIELENS, read_movielens
+
 HERE: Final = Path(__file__).resolve().parent
 RESULTS: Final = HERE / "results"
-MOVIELENS: Final = HERE.parent.parent / "shared" / "data" / "movielens_100k"
 CORNAC_VENV: Final = HERE / ".venv-cornac"
 DATASETS: Final = ("movielens-100k", "online-retail", "online-retail-x10")
 K: Final = 10
@@ -112,63 +113,11 @@ PEERS: Final = {
     "peer:cornac-ease": ("crmind:ease",),
 }
 """Each peer and the crmind cases it is compared with (ratio crmind / peer)."""
-GENRES: Final = (
-    "unknown",
-    "Action",
-    "Adventure",
-    "Animation",
-    "Children's",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Fantasy",
-    "Film-Noir",
-    "Horror",
-    "Musical",
-    "Mystery",
-    "Romance",
-    "Sci-Fi",
-    "Thriller",
-    "War",
-    "Western",
-)
 
 Result = dict[str, Any]
 
 
 # -- data: built once, in a child process ----------------------------------------------------
-
-
-def _movielens() -> tuple[Any, Any]:
-    """u.data as interactions (rating as value, its time) and u.item as an items frame."""
-    import polars as pl
-
-    ratings = pl.read_csv(
-        MOVIELENS / "u.data",
-        separator="\t",
-        has_header=False,
-        new_columns=["user_id", "item_id", "value", "timestamp"],
-    ).select(
-        "user_id",
-        "item_id",
-        pl.col("value").cast(pl.Float64),
-        pl.from_epoch("timestamp", time_unit="s").alias("occurred_at"),
-    )
-    raw = pl.read_csv(
-        MOVIELENS / "u.item",
-        separator="|",
-        has_header=False,
-        encoding="latin-1",
-        quote_char=None,
-        new_columns=["item_id", "name", "released", "video", "url", *GENRES],
-    )
-    genres = pl.concat_str(
-        [pl.when(pl.col(g) == 1).then(pl.lit(g)).otherwise(pl.lit("")) for g in GENRES],
-        separator=" ",
-    ).str.replace_all(r"\s+", " ")
-    items = raw.select("item_id", "name", genres.str.strip_chars().alias("category"))
-    return ratings, items
 
 
 def _online_retail(workdir: Path) -> tuple[Any, Any]:
@@ -271,7 +220,7 @@ def prepare(workdir: str, datasets: str) -> Result:
     made: dict[str, Result] = {}
     frames: dict[str, tuple[Any, Any]] = {}
     if "movielens-100k" in wanted:
-        frames["movielens-100k"] = _movielens()
+        frames["movielens-100k"] = read_movielens()
     if "online-retail" in wanted or "online-retail-x10" in wanted:
         retail = _online_retail(folder)
         if "online-retail" in wanted:

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
+from movielens import MOVIELENS, read_movielens
 
 from crmind import columns as c
 from crmind.recommend.data import ITEM, USER, interactions_from_lines
@@ -67,7 +68,6 @@ from crmind.store.migrate import upgrade
 
 HERE: Final = Path(__file__).resolve().parent
 RESULTS: Final = HERE / "results"
-MOVIELENS: Final = HERE.parent.parent / "shared" / "data" / "movielens_100k"
 K: Final = 10
 SEED: Final = 0
 TEST_DAYS: Final = 30
@@ -76,27 +76,6 @@ GOAL_LIFT: Final = 0.80
 PEER: Final = "implicit-als"
 WITH_ITEMS: Final = ("content", "hybrid")
 RANKING_MODELS: Final = [name for name in MODELS if not name.startswith("rating-")]
-GENRES: Final = (
-    "unknown",
-    "Action",
-    "Adventure",
-    "Animation",
-    "Children's",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Fantasy",
-    "Film-Noir",
-    "Horror",
-    "Musical",
-    "Mystery",
-    "Romance",
-    "Sci-Fi",
-    "Thriller",
-    "War",
-    "Western",
-)
 METRICS: Final = (
     f"hit_rate@{K}",
     f"ndcg@{K}",
@@ -169,35 +148,6 @@ def time_split_lines(
     test = interactions_from_lines(lines.filter(pl.col(c.OCCURRED_AT) > cutoff))
     test = test.join(train.select(USER).unique(), on=USER, how="semi")
     return train, test, cutoff
-
-
-def movielens() -> tuple[pl.DataFrame, pl.DataFrame]:
-    """u.data as interactions (rating as value, its time) and u.item as items (title, genres)."""
-    ratings = pl.read_csv(
-        MOVIELENS / "u.data",
-        separator="\t",
-        has_header=False,
-        new_columns=[USER, ITEM, "value", "timestamp"],
-    ).select(
-        USER,
-        ITEM,
-        pl.col("value").cast(pl.Float64),
-        pl.from_epoch("timestamp", time_unit="s").alias("occurred_at"),
-    )
-    raw = pl.read_csv(
-        MOVIELENS / "u.item",
-        separator="|",
-        has_header=False,
-        encoding="latin-1",
-        quote_char=None,
-        new_columns=[ITEM, "name", "released", "video", "url", *GENRES],
-    )
-    genres = pl.concat_str(
-        [pl.when(pl.col(g) == 1).then(pl.lit(g)).otherwise(pl.lit("")) for g in GENRES],
-        separator=" ",
-    ).str.replace_all(r"\s+", " ")
-    items = raw.select(ITEM, "name", genres.str.strip_chars().alias("category"))
-    return ratings, items
 
 
 # -- evaluation ------------------------------------------------------------------------------
@@ -298,7 +248,7 @@ def _goal(results: dict[str, Result]) -> Result:
 
 
 def run_movielens(names: list[str]) -> Result:
-    ratings, items = movielens()
+    ratings, items = read_movielens()
     train, test = random_split(ratings, test_fraction=ML_TEST_FRACTION, seed=SEED)
     test = test.join(train.select(USER).unique(), on=USER, how="semi")
     return {

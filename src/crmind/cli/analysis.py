@@ -11,6 +11,7 @@ from rich.table import Table
 
 from crmind.analytics.lifecycle import LifecycleThresholds
 from crmind.cli.app import (
+    AsJson,
     app,
     console,
     current_settings,
@@ -173,7 +174,7 @@ def print_analysis(result: AnalysisResult) -> None:
 @app.command()
 def customer(
     customer_id: Annotated[int, typer.Argument(help="The customer's id in the store.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Show one customer's 360° view: contact, identities, orders, profile, segments, scores,
     recommendations, and feedback with its sentiment.
@@ -260,7 +261,7 @@ def evaluate_clv(
     date_col: Annotated[str, typer.Option(help="Date column.")] = "date",
     amount_col: Annotated[str, typer.Option(help="Amount column.")] = "amount",
     time_unit: Annotated[str, typer.Option(help="week or day.")] = "week",
-    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Fit BG/NBD, Pareto/NBD and Gamma-Gamma on a calibration period; check a holdout.
 

@@ -41,6 +41,9 @@ app.add_typer(evaluate_app, name="evaluate")
 console = Console()
 errors = Console(stderr=True)
 
+AsJson = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
+"""The ``--json`` option of the commands that can print JSON instead of tables."""
+
 
 class _State:
     settings: Settings | None = None

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from crmind.cli.app import app, console, current_settings, errors_as_messages, evaluate_app
+from crmind.cli.app import AsJson, app, console, current_settings, errors_as_messages, evaluate_app
 from crmind.identity.resolve import DEFAULT_THRESHOLD, ResolveOptions
 from crmind.services.identity import Duplicates, find_duplicates, merge_duplicates
 from crmind.services.identity_evaluation import evaluate_identity_files
@@ -24,7 +24,6 @@ app.add_typer(identity_app, name="identity")
 Threshold = Annotated[
     float, typer.Option(help="Match probability at or above which records are one customer.")
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
 
 
 @identity_app.command("candidates")

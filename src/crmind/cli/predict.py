@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from crmind.cli.app import app, console, current_settings, errors_as_messages, evaluate_app
+from crmind.cli.app import AsJson, app, console, current_settings, errors_as_messages, evaluate_app
 from crmind.config import Settings
 from crmind.errors import CrmindError
 from crmind.services.evaluation import evaluate_churn_file
@@ -46,7 +46,7 @@ def train(
     window: Annotated[
         int, typer.Option(help="Days after each cut-off that decide the label.", min=7)
     ] = 90,
-    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Train a churn, purchase-propensity or spend model, grade it against the obvious rule on
     held-out time, and, when it beats the rule, score every customer with their top reasons.
@@ -145,7 +145,7 @@ def evaluate_churn(
     target: Annotated[str, typer.Option(help="The label column (yes/no or 1/0).")],
     id_col: Annotated[str | None, typer.Option(help="An id column to leave out.")] = None,
     folds: Annotated[int, typer.Option(help="Stratified folds.", min=2)] = 5,
-    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Cross-validate the churn model and the logistic baseline on a customer table.
 
@@ -175,7 +175,7 @@ def evaluate_churn(
 @predict_app.command("score")
 def score(
     target: Annotated[str, typer.Argument(help="churn, purchase or spend.")] = "churn",
-    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Score every customer now with the newest model that passed its quality gate.
 

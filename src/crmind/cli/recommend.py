@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from crmind.cli.app import app, console, current_settings, errors_as_messages, evaluate_app
+from crmind.cli.app import AsJson, app, console, current_settings, errors_as_messages, evaluate_app
 from crmind.config import Settings
 from crmind.errors import CrmindError
 from crmind.recommend.registry import MODELS
@@ -24,8 +24,6 @@ recommend_app = typer.Typer(
     help="Product recommendations for every customer.", no_args_is_help=True
 )
 app.add_typer(recommend_app, name="recommend")
-
-AsJson = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
 
 
 def train_recommender(

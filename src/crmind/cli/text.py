@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from crmind.cli.app import app, console, current_settings, errors_as_messages, evaluate_app
+from crmind.cli.app import AsJson, app, console, current_settings, errors_as_messages, evaluate_app
 from crmind.config import Settings
 from crmind.errors import CrmindError
 from crmind.services.feedback_text import TextOptions, TextResult, analyse_feedback
@@ -25,7 +25,6 @@ text_app = typer.Typer(
 )
 app.add_typer(text_app, name="text")
 
-AsJson = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
 TextCol = Annotated[str, typer.Option(help="The column holding the text.")]
 LabelCol = Annotated[
     str, typer.Option(help="The label column: negative/neutral/positive, -1/0/1 or 0/1.")

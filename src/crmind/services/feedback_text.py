@@ -257,21 +257,20 @@ def _feedback(engine: Engine) -> pl.DataFrame:
         engine,
         """
         SELECT f.id, f.customer_id, f.text, f.occurred_at,
-               EXISTS (SELECT 1 FROM feedback_analyses a WHERE a.feedback_id = f.id) AS analysed
+               (SELECT a.language FROM feedback_analyses a WHERE a.feedback_id = f.id
+                ORDER BY a.id DESC LIMIT 1) AS language
         FROM feedback f ORDER BY f.id
         """,
-        {"analysed": pl.Boolean(), "occurred_at": pl.Datetime("us"), "customer_id": pl.Int64()},
-    )
+        {"language": pl.String(), "occurred_at": pl.Datetime("us"), "customer_id": pl.Int64()},
+    ).with_columns(pl.col("language").is_not_null().alias("analysed"))
 
 
 def _all_languages(
     feedback: pl.DataFrame, fresh: pl.DataFrame, guesses: list[Any]
 ) -> dict[int, str]:
-    """The language of every feedback row (detected now for those not in ``fresh``)."""
-    known = dict(zip(fresh["id"].to_list(), (g.language for g in guesses), strict=True))
-    for feedback_id, text in zip(feedback["id"].to_list(), feedback["text"].to_list(), strict=True):
-        if feedback_id not in known:
-            known[feedback_id] = detect_language(text).language
+    """The language of every feedback row: detected now for ``fresh``, as stored for the rest."""
+    known = dict(zip(feedback["id"].to_list(), feedback["language"].to_list(), strict=True))
+    known.update(zip(fresh["id"].to_list(), (g.language for g in guesses), strict=True))
     return known
 
 

@@ -50,19 +50,7 @@ def read_labelled_texts(
 ) -> tuple[list[str], list[str] | None]:
     """Texts (empty for missing) and normalised labels of a file; ``where`` ("COL=VALUE")
     keeps only matching rows."""
-    frame = read_table(path).frame
-    wanted = [name for name in (text_col, label_col) if name]
-    if where:
-        column, _, value = where.partition("=")
-        wanted.append(column)
-    missing = [name for name in wanted if name not in frame.columns]
-    if missing:
-        columns = [name for name in frame.columns if name != "_row"]
-        raise MappingError(path, f"no column {missing}; columns found: {columns}")
-    if where:
-        frame = frame.filter(pl.col(column) == value)
-        if frame.is_empty():
-            raise MappingError(path, f"no row has {column} = {value!r}")
+    frame = _read_columns(path, [text_col] + ([label_col] if label_col else []), where)
     texts = frame.get_column(text_col).fill_null("").to_list()
     if label_col is None:
         return texts, None
@@ -76,6 +64,25 @@ def read_labelled_texts(
     except ModelDataError as exc:
         raise MappingError(path, str(exc)) from exc
     return texts, labels
+
+
+def _read_columns(path: Path, columns: list[str], where: str | None) -> pl.DataFrame:
+    """The file's rows (with ``_row``, the row as a spreadsheet shows it), checked to have
+    ``columns``; ``where`` ("COL=VALUE") keeps only matching rows."""
+    frame = read_table(path).frame
+    wanted = list(columns)
+    if where:
+        column, _, value = where.partition("=")
+        wanted.append(column)
+    missing = [name for name in wanted if name not in frame.columns]
+    if missing:
+        found = [name for name in frame.columns if name != "_row"]
+        raise MappingError(path, f"no column {missing}; columns found: {found}")
+    if where:
+        frame = frame.filter(pl.col(column) == value)
+        if frame.is_empty():
+            raise MappingError(path, f"no row has {column} = {value!r}")
+    return frame
 
 
 def evaluate_sentiment_file(
@@ -159,16 +166,16 @@ def train_sentiment_file(
 def _rated_texts(
     path: Path, text_col: str, rating_col: str, scale: int, where: str | None
 ) -> tuple[list[str], list[str]]:
-    texts, _ = read_labelled_texts(path, text_col, None, where)
-    ratings_text, _ = read_labelled_texts(path, rating_col, None, where)
+    frame = _read_columns(path, [text_col, rating_col], where)
     ratings: list[float | None] = []
-    for row, value in enumerate(ratings_text):
+    for row, value in zip(frame["_row"], frame.get_column(rating_col).fill_null(""), strict=True):
         try:
             ratings.append(float(value) if value.strip() else None)
         except ValueError as exc:
             raise MappingError(
-                path, f"{rating_col!r} holds {value!r}, not a number (data row {row + 1})"
+                path, f"{rating_col!r} holds {value!r}, not a number (row {row})"
             ) from exc
+    texts = frame.get_column(text_col).fill_null("").to_list()
     pairs = [
         (text, label)
         for text, label in zip(texts, labels_from_ratings(ratings, scale), strict=True)

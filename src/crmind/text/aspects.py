@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +63,7 @@ class AspectMatcher:
             clause = clause.strip()
             if not clause:
                 continue
-            for name, keywords in self._patterns().items():
+            for name, keywords in self._patterns.items():
                 if keywords.search(clause):
                     found.setdefault(name, []).append(clause)
         return found
@@ -87,12 +88,9 @@ class AspectMatcher:
             )
         return result
 
+    @cached_property
     def _patterns(self) -> dict[str, re.Pattern[str]]:
-        cached: dict[str, re.Pattern[str]] | None = getattr(self, "_compiled", None)
-        if cached is None:
-            cached = {name: _keyword_pattern(words) for name, words in self.aspects.items()}
-            object.__setattr__(self, "_compiled", cached)
-        return cached
+        return {name: _keyword_pattern(words) for name, words in self.aspects.items()}
 
 
 def read_aspects(path: Path) -> dict[str, list[str]]:

@@ -6,7 +6,6 @@ explicitly, e.g. in tests.
 
 from __future__ import annotations
 
-import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -35,9 +34,19 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the store; default: a SQLite file crmind.db in data_dir.",
     )
-    secret_key: SecretStr = Field(
-        default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
-        description="Key for signing and field encryption; set it explicitly in production.",
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key for signing and field encryption; set it explicitly in production. "
+        "Unset, crmind makes one and keeps it in data_dir/secret.key (development only).",
+    )
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="In production the server refuses to start without an explicit secret_key.",
+    )
+    api_host: str = Field(default="127.0.0.1", description="Address `crmind serve` listens on.")
+    api_port: int = Field(default=8000, gt=0, lt=65536, description="Port of `crmind serve`.")
+    api_rate_limit_per_minute: int = Field(
+        default=6000, gt=0, description="Requests per minute per API key, unless the key sets one."
     )
     default_currency: str = Field(default="GBP", min_length=3, max_length=3)
     default_timezone: str = Field(

@@ -14,7 +14,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -24,34 +23,16 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
-    func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-JsonType = JSON().with_variant(JSONB(), "postgresql")
-Id = BigInteger().with_variant(Integer(), "sqlite")  # INTEGER PRIMARY KEY is SQLite's rowid
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def _now() -> Any:
-    return func.current_timestamp()
+from crmind.store.base import Base as Base
+from crmind.store.base import Id, JsonType
+from crmind.store.base import now as _now
 
 
 class ImportRun(Base):
@@ -507,8 +488,21 @@ TABLES_IN_ORDER = (
     "feedback_topic_members",
     "conversations",
     "messages",
+    "users",
+    "api_keys",
+    "audit_log",
+    "consents",
+    "erasures",
 )
 """Tables in foreign-key order (parents first)."""
+
+
+# One metadata for every table: the access and privacy tables live in their own module.
+from crmind.store.schema_access import ApiKey as ApiKey  # noqa: E402
+from crmind.store.schema_access import AuditEntry as AuditEntry  # noqa: E402
+from crmind.store.schema_access import Consent as Consent  # noqa: E402
+from crmind.store.schema_access import Erasure as Erasure  # noqa: E402
+from crmind.store.schema_access import User as User  # noqa: E402
 
 
 def table_of(model: type[Base]) -> Table:

@@ -94,3 +94,15 @@ def _to_e164(number: str, region: str | None, require_valid: bool) -> str | None
         else phonenumbers.is_possible_number(parsed)
     )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) if ok else None
+
+
+def email_of(text: str) -> str | None:
+    """One e-mail address normalised as :func:`normalize_email` does, or None if implausible."""
+    value = normalize_email(pl.Series([text], dtype=pl.String)).values[0]
+    return None if value is None else str(value)
+
+
+def phone_of(text: str, default_region: str | None = "GB") -> str | None:
+    """One phone number in E.164 as :func:`normalize_phone` reads it, or None if invalid."""
+    value = normalize_phone(pl.Series([text], dtype=pl.String), default_region).values[0]
+    return None if value is None else str(value)

@@ -1,0 +1,1 @@
+"""Privacy: the installation's secret and keys derived from it, field encryption, pseudonyms."""

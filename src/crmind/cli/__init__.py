@@ -6,18 +6,21 @@ commands, each registering its commands on import.
 """
 
 from crmind.cli import (
+    access,
     analysis,
     demo,
     identity,
     importing,
     predict,
     recommend,
+    serve,
     store_commands,
     text,
 )
 from crmind.cli.app import app
 
 __all__ = [
+    "access",
     "analysis",
     "app",
     "demo",
@@ -26,6 +29,7 @@ __all__ = [
     "main",
     "predict",
     "recommend",
+    "serve",
     "store_commands",
     "text",
 ]

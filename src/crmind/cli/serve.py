@@ -1,0 +1,46 @@
+"""``crmind serve``: the REST API (and, as it lands, the dashboard) with uvicorn."""
+
+import os
+from typing import Annotated
+
+import typer
+
+from crmind.cli.app import app, current_settings, errors, errors_as_messages
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address (default: CRMIND_API_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: CRMIND_API_PORT).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the REST API; the OpenAPI description is at /docs.
+
+    Example: crmind serve --port 8000   (then: crmind keys create me --role admin)
+    """
+    import uvicorn
+
+    from crmind.api import create_app
+    from crmind.services.setup import init_store
+
+    settings = current_settings()
+    with errors_as_messages():
+        create_app(settings)  # refuses insecure settings before anything listens
+        init_store(settings)
+    bind_host = host or settings.api_host
+    bind_port = port or settings.api_port
+    errors.print(f"crmind API on http://{bind_host}:{bind_port} (docs at /docs)")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning")
+        return
+    # Workers build their app from the environment: hand them the store this command names.
+    os.environ["CRMIND_DATABASE_URL"] = settings.resolved_database_url
+    os.environ["CRMIND_DATA_DIR"] = str(settings.data_dir)
+    uvicorn.run(
+        "crmind.api.factory:app_from_environment",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers,
+        log_level="warning",
+    )

@@ -1,0 +1,267 @@
+"""Benchmark: the customer 360 GET of the REST API under an open-loop load, SQLite and PostgreSQL.
+
+For each database: builds the demo store (bundled UCI Online Retail, analysed, scored,
+recommended) with `crmind demo`, starts `crmind serve` (one uvicorn process) on loopback, and
+from this process (the load generator, bench/loadgen.py, on the same 2-core machine) sends
+`GET /customers/{id}` for random customers with an admin key:
+- at a fixed offered rate (default 300/s for 30 s): p50 / p90 / p99 latency, measured from each
+  request's due time (open loop: queueing in the client does not hide slowness);
+- at rising offered rates (10 s each): the maximum sustained rate, the highest rate at which at
+  least 99 % of the offered requests complete within the step and p99 stays under 200 ms.
+The server's peak memory (VmHWM) is read from /proc. Every response must be 200.
+Results: bench/results/api.json and api.md.
+
+Usage: .venv/bin/python bench/bench_api.py [--rate 300] [--seconds 30] [--skip-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from loadgen import LoadResult, run_open_loop
+
+RESULTS = Path(__file__).parent / "results"
+POSTGRES_ADMIN = os.environ.get(
+    "CRMIND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+STEP_RATES = (100, 200, 300, 400, 500, 600, 800, 1000, 1200, 1500)
+P99_LIMIT_MS = 200.0
+
+
+def _crmind() -> str:
+    script = shutil.which("crmind", path=str(Path(sys.executable).parent))
+    if script is None:
+        raise SystemExit("the crmind console script is not installed in this environment")
+    return script
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _build_store(url: str, data_dir: Path) -> None:
+    started = time.perf_counter()
+    subprocess.run(
+        [_crmind(), "--db", url, "--data-dir", str(data_dir), "demo"],
+        check=True,
+        capture_output=True,
+    )
+    print(f"  demo store built in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def _key_and_customers(url: str) -> tuple[str, list[int]]:
+    from sqlalchemy import text
+
+    from crmind.services.access import create_key
+    from crmind.store.db import make_engine
+
+    engine = make_engine(url)
+    key = create_key(engine, "bench", role="admin", rate_limit_per_minute=10**6).secret
+    with engine.connect() as conn:
+        ids = [
+            int(row[0])
+            for row in conn.execute(
+                text("SELECT DISTINCT customer_id FROM orders WHERE customer_id IS NOT NULL")
+            )
+        ]
+    engine.dispose()
+    random.Random(0).shuffle(ids)
+    return key, ids[:2000]
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def _serve(url: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [_crmind(), "--db", url, "--data-dir", str(data_dir), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    problem = server.stderr.read().decode(errors="replace") if server.stderr else ""
+    raise SystemExit(f"the server did not start: {problem}")
+
+
+def _summary(result: LoadResult) -> dict[str, Any]:
+    return {
+        "offered_rate": result.offered_rate,
+        "achieved_rate": round(result.achieved_rate, 1),
+        "sent": result.sent,
+        "completed": result.completed,
+        "errors": result.errors,
+        "statuses": {str(k): v for k, v in result.statuses.items()},
+        "p50_ms": round(result.percentile(50), 2),
+        "p90_ms": round(result.percentile(90), 2),
+        "p99_ms": round(result.percentile(99), 2),
+        "max_ms": round(max(result.latencies_ms, default=float("nan")), 2),
+    }
+
+
+def _load(port: int, key: str, ids: list[int], rate: float, seconds: float) -> dict[str, Any]:
+    paths = [f"/customers/{i}" for i in ids]
+    headers = {"Authorization": f"Bearer {key}"}
+    result = asyncio.run(run_open_loop("127.0.0.1", port, paths, headers, rate, seconds))
+    return _summary(result)
+
+
+def bench_database(
+    name: str, url: str, data_dir: Path, rate: float, seconds: float
+) -> dict[str, Any]:
+    print(f"{name}: building the demo store", flush=True)
+    _build_store(url, data_dir)
+    key, ids = _key_and_customers(url)
+    port = _free_port()
+    server = _serve(url, data_dir, port)
+    try:
+        _load(port, key, ids, 50, 3)  # warm-up: imports, caches, connections
+        fixed = _load(port, key, ids, rate, seconds)
+        print(f"  {rate:.0f}/s: p50 {fixed['p50_ms']} ms, p99 {fixed['p99_ms']} ms", flush=True)
+        steps = []
+        sustained = 0.0
+        for step_rate in STEP_RATES:
+            step = _load(port, key, ids, step_rate, 10)
+            steps.append(step)
+            ok = (
+                step["completed"] >= 0.99 * step["sent"]
+                and step["errors"] == 0
+                and step["p99_ms"] < P99_LIMIT_MS
+            )
+            print(
+                f"  step {step_rate}/s: p99 {step['p99_ms']} ms {'ok' if ok else 'over'}",
+                flush=True,
+            )
+            if not ok:
+                break
+            sustained = float(step_rate)
+        peak = _peak_rss_mib(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "database": name,
+        "customers_requested": len(ids),
+        "fixed_rate": fixed,
+        "steps": steps,
+        "max_sustained_rate": sustained,
+        "server_peak_rss_mib": peak,
+    }
+
+
+def _postgres_database() -> str | None:
+    from sqlalchemy import create_engine, text
+
+    try:
+        admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS crmind_bench_api"))
+            conn.execute(text("CREATE DATABASE crmind_bench_api"))
+        admin.dispose()
+    except Exception as exc:  # no server: the PostgreSQL case is skipped with the reason
+        print(f"PostgreSQL skipped: {exc}", flush=True)
+        return None
+    return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/crmind_bench_api"
+
+
+def _markdown(results: dict[str, Any]) -> str:
+    rate = results["rate"]
+    lines = [
+        "# REST API: customer 360 GET under open-loop load",
+        "",
+        f"`{results['command']}` on {results['machine']}, {results['date']}.",
+        "One `crmind serve` process (uvicorn, one worker) and the load generator share the",
+        "machine's 2 cores; latency is measured from each request's due time (open loop).",
+        "",
+        f"| database | p50 at {rate:.0f}/s | p90 | p99 | achieved/s | max sustained rate "
+        f"(p99 < {P99_LIMIT_MS:.0f} ms) | server peak RSS |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for case in results["cases"]:
+        fixed = case["fixed_rate"]
+        lines.append(
+            f"| {case['database']} | {fixed['p50_ms']} ms | {fixed['p90_ms']} ms | "
+            f"{fixed['p99_ms']} ms | {fixed['achieved_rate']} | {case['max_sustained_rate']:.0f}/s"
+            f" | {case['server_peak_rss_mib']} MiB |"
+        )
+    lines += ["", "Steps (10 s each):", ""]
+    lines += [
+        "| database | offered/s | achieved/s | p50 ms | p99 ms | statuses |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for case in results["cases"]:
+        for step in case["steps"]:
+            lines.append(
+                f"| {case['database']} | {step['offered_rate']} | {step['achieved_rate']} | "
+                f"{step['p50_ms']} | {step['p99_ms']} | {step['statuses']} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, default=300.0)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    cases = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        cases.append(
+            bench_database(
+                "SQLite",
+                f"sqlite:///{folder / 'api.db'}",
+                folder / "sqlite",
+                args.rate,
+                args.seconds,
+            )
+        )
+        pg_url = None if args.skip_postgres else _postgres_database()
+        if pg_url:
+            cases.append(
+                bench_database("PostgreSQL", pg_url, folder / "pg", args.rate, args.seconds)
+            )
+    results = {
+        "command": "python bench/bench_api.py " + " ".join(sys.argv[1:]),
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
+        "date": time.strftime("%Y-%m-%d"),
+        "rate": args.rate,
+        "cases": cases,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "api.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / "api.md").write_text(_markdown(results))
+    print(_markdown(results))
+
+
+if __name__ == "__main__":
+    main()

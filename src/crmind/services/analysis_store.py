@@ -1,4 +1,9 @@
-"""Write the results of an analysis run (profiles, segments, scores) and read the latest back."""
+"""Write the results of an analysis run (profiles, segments, scores) and read the latest back.
+
+The writers leave out the customers of whom no profiling data may be stored (withdrawn profiling
+consent, erased): :func:`crmind.services.consents.profiling_excluded`, read in the writer's own
+transaction.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.orm import Session
 
+from crmind.services.consents import profiling_excluded, without_excluded
 from crmind.store.bulk import insert_ignore
 from crmind.store.schema import (
     CustomerProfile,
@@ -78,6 +84,7 @@ def finish_model_run(
 
 def write_profiles(conn: Connection, run_id: int, profiles: pl.DataFrame) -> int:
     """Store one profile row per customer; channel mix and event counts go to JSON columns."""
+    profiles = without_excluded(profiles, profiling_excluded(conn))
     present = [col for col in PROFILE_COLUMNS if col in profiles.columns]
     event_cols = [col for col in profiles.columns if col.startswith("events_")]
     frame = profiles.select(
@@ -103,7 +110,10 @@ def _json_column(frame: pl.DataFrame, name: str) -> pl.Expr:
 def write_segments(conn: Connection, run_id: int, segments: list[SegmentResult]) -> int:
     """Store segments and their members; returns the number of memberships."""
     members = 0
+    excluded = pl.Series(sorted(profiling_excluded(conn)), dtype=pl.Int64)
     for segment in segments:
+        kept = segment.members.cast(pl.Int64)
+        kept = kept.filter(~kept.is_in(excluded.implode())) if excluded.len() else kept
         segment_id = conn.execute(
             insert(Segment).returning(Segment.id),
             {
@@ -112,20 +122,19 @@ def write_segments(conn: Connection, run_id: int, segments: list[SegmentResult])
                 "key": segment.key,
                 "name": segment.name,
                 "description": segment.description,
-                "size": len(segment.members),
+                "size": kept.len(),
                 "value_share": segment.value_share,
                 "definition": segment.definition,
             },
         ).scalar_one()
-        rows = pl.DataFrame(
-            {"segment_id": segment_id, "customer_id": segment.members.cast(pl.Int64)}
-        )
+        rows = pl.DataFrame({"segment_id": segment_id, "customer_id": kept})
         members += insert_ignore(conn, table_of(SegmentMember), rows)
     return members
 
 
 def write_scores(conn: Connection, run_id: int, scores: pl.DataFrame) -> int:
     """Store scores: ``customer_id, kind, value`` and optionally low, high, label, explanation."""
+    scores = without_excluded(scores, profiling_excluded(conn))
     frame = scores.select(
         pl.lit(run_id, pl.Int64).alias("model_run_id"),
         pl.col("customer_id").cast(pl.Int64),

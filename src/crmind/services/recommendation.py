@@ -11,7 +11,8 @@ Then the chosen model is refitted on all interactions and every customer's top `
 returned are never recommended to them; products whose ``attributes`` say they are unavailable
 (``in_stock`` or ``active`` false / no / 0, or ``blocked`` true / yes / 1: extra columns of a
 products import land there) are recommended to no one; with
-``max_per_category`` no list holds more than that many products of one category.
+``max_per_category`` no list holds more than that many products of one category. No list is
+stored for a customer who withdrew profiling consent or was erased (``profiling_excluded``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from crmind.recommend.data import ITEM, USER, interactions_from_lines
 from crmind.recommend.evaluate import evaluate_ranking
 from crmind.recommend.registry import BASELINE, make_recommender
 from crmind.services.analysis_store import finish_model_run, latest_run, start_model_run
+from crmind.services.consents import profiling_excluded, without_excluded
 from crmind.store.frames import order_lines, read_sql
 from crmind.store.schema import Product, Recommendation, table_of
 
@@ -100,6 +102,7 @@ def train_and_recommend(
             options.k,
         )
         with engine.begin() as conn:
+            lists = without_excluded(lists, profiling_excluded(conn), USER)
             rows = lists.select(
                 pl.lit(run_id).alias("model_run_id"),
                 pl.col(USER).alias("customer_id"),

@@ -20,6 +20,10 @@ logger = logging.getLogger(__name__)
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
+    # Deleted and overwritten content is zeroed on disk, not left in free space, so erased
+    # personal data is gone from the file once the WAL is checkpointed (on by default in some
+    # SQLite builds only, e.g. Debian's; not in SQLite's own default build).
+    "PRAGMA secure_delete=ON",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=30000",

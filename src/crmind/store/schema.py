@@ -258,7 +258,9 @@ class Feedback(Base):
 class ModelRun(Base):
     """One run of a model or of the analysis pipeline: its parameters, data window and metrics.
 
-    Every stored profile, segment and score names the run that made it.
+    Every stored profile, segment and score names the run that made it. ``retrain_reason``
+    is set when the data the run learned from changed in a way its model must not keep (an
+    erasure: ``"erasure <id>"``); such a run's model should be trained again.
     """
 
     __tablename__ = "model_runs"
@@ -273,6 +275,8 @@ class ModelRun(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     error: Mapped[str | None] = mapped_column(Text)
+    retrain_reason: Mapped[str | None] = mapped_column(Text)
+    retrain_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class CustomerProfile(Base):

@@ -83,9 +83,13 @@ class AnalysisResult:
 
 
 def run_analysis(
-    engine: Engine, options: AnalysisOptions, progress: StepCallback | None = None
+    engine: Engine,
+    options: AnalysisOptions,
+    progress: StepCallback | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> AnalysisResult:
-    """Analyse every customer with orders; see the module docstring."""
+    """Analyse every customer with orders; see the module docstring. ``on_start`` is called
+    with the run's id as soon as the run is recorded (the API answers with it)."""
     timer = _Timer(progress)
     timer.step("reading the store")
     lines = order_lines(engine)
@@ -97,6 +101,8 @@ def run_analysis(
         engine, "SELECT customer_id, event_type, occurred_at FROM events", _EVENT_TYPES
     )
     run_id = start_model_run(engine, "analysis", _params(options))
+    if on_start is not None:
+        on_start(run_id)
     try:
         result = _analyse(engine, run_id, lines, products, customers, events, options, timer)
     except BaseException as exc:

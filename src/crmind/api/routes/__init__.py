@@ -2,11 +2,32 @@
 
 from fastapi import APIRouter
 
-from crmind.api.routes import access, audit, customers, health
+from crmind.api.routes import (
+    access,
+    audit,
+    customers,
+    events,
+    feedback,
+    health,
+    imports,
+    orders,
+    products,
+    runs,
+    segments,
+    tickets,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     customers.router,
+    events.router,
+    orders.router,
+    products.router,
+    segments.router,
+    feedback.router,
+    tickets.router,
+    imports.router,
+    runs.router,
     access.router,
     audit.router,
 )

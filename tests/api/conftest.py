@@ -47,7 +47,7 @@ def admin(client: TestClient, role_keys: dict[str, str]) -> TestClient:
 
 CUSTOMERS_CSV = """customer_id,name,email,phone,country,city
 C1,Ann Lee,ann.lee@example.com,+44 7911 123456,United Kingdom,Leeds
-C2,Bo Chen,bo@example.org,+44 7700 900123,United Kingdom,York
+C2,Bo Chen,bo@example.org,+44 7400 123456,United Kingdom,York
 C3,Cy Dorn,cy@example.net,,France,Paris
 """
 

@@ -113,6 +113,13 @@ def test_with_no_repeat_buyers_the_fallback_gap_is_used() -> None:
     assert lifecycle_stages(once, thresholds=short)["lifecycle_stage"][0] == "churned"
 
 
+def test_a_given_population_gap_replaces_the_one_of_the_profiles() -> None:
+    """Restaging a few customers between runs keeps the whole population's gap."""
+    rows = by_customer(lifecycle_stages(PROFILES, population_gap=100.0))
+    assert (rows[8]["expected_gap_days"], rows[8]["lifecycle_stage"]) == (100.0, "active")
+    assert rows[9]["prior_gap_days"] == pytest.approx(100.0)
+
+
 def test_order_lines_are_profiled_up_to_as_of() -> None:
     lines = lines_frame(ORDERS)
     as_of = datetime(2024, 1, 12)

@@ -162,15 +162,20 @@ def lifecycle_stages(
     *,
     as_of: datetime | None = None,
     thresholds: LifecycleThresholds = LifecycleThresholds(),
+    population_gap: float | None = None,
 ) -> pl.DataFrame:
     """Each customer's lifecycle stage and the numbers behind it (see the module docstring).
 
     ``data`` is a profile frame, or order lines, which are profiled here up to ``as_of`` (default:
     their last order). A profile frame already has its ``as_of``; passing another one is an error.
+    ``population_gap`` replaces the population gap of ``data`` (:func:`population_gap_days`):
+    a few customers staged again between two analysis runs keep the gap of the whole population.
     """
     profiles = _profiles(data, as_of)
     t = thresholds
-    population = max(population_gap_days(profiles, t), t.min_gap_days)
+    if population_gap is None:
+        population_gap = population_gap_days(profiles, t)
+    population = max(population_gap, t.min_gap_days)
     frequency = pl.col(FREQUENCY)
     mean_gap = pl.col(INTERPURCHASE_MEAN_DAYS)
     last_gap = pl.col(LAST_GAP_DAYS)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from crmind.errors import NotFoundError
 from crmind.services.analysis_store import latest_run
 from crmind.services.feedback_text import customer_feedback
+from crmind.services.live_state import live_state
 from crmind.services.recommendation import stored_recommendations
 from crmind.store.schema import (
     Customer,
@@ -66,6 +67,7 @@ class CustomerView:
     scores: dict[str, dict[str, Any]]  # kind -> value, low, high, label
     recommendations: list[dict[str, Any]]  # rank, product_id, product, score, reason
     feedback: list[dict[str, Any]]  # text, occurred_at, rating, label, score, drivers, alert
+    live: dict[str, Any] | None = None  # what events changed since the analysis run
 
 
 def customer_view(engine: Engine, customer_id: int, recent_orders: int = 10) -> CustomerView:
@@ -116,6 +118,7 @@ def customer_view(engine: Engine, customer_id: int, recent_orders: int = 10) -> 
         scores=scores,
         recommendations=stored_recommendations(engine, customer_id).to_dicts(),
         feedback=customer_feedback(engine, customer_id),
+        live=live_state(engine, customer_id),
     )
 
 

@@ -497,6 +497,7 @@ TABLES_IN_ORDER = (
     "audit_log",
     "consents",
     "erasures",
+    "customer_live_state",
 )
 """Tables in foreign-key order (parents first)."""
 
@@ -507,6 +508,7 @@ from crmind.store.schema_access import AuditEntry as AuditEntry  # noqa: E402
 from crmind.store.schema_access import Consent as Consent  # noqa: E402
 from crmind.store.schema_access import Erasure as Erasure  # noqa: E402
 from crmind.store.schema_access import User as User  # noqa: E402
+from crmind.store.schema_live import CustomerLiveState as CustomerLiveState  # noqa: E402
 
 
 def table_of(model: type[Base]) -> Table:

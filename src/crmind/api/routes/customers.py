@@ -78,6 +78,7 @@ def get_customer(request: Request, engine: EngineDep, customer_id: RecordId) -> 
         scores=view.scores,
         recommendations=view.recommendations,
         feedback=view.feedback,
+        live=view.live,
     )
 
 

@@ -75,3 +75,8 @@ class Customer360Public(BaseModel):
     scores: dict[str, dict[str, Any]]
     recommendations: list[dict[str, Any]]
     feedback: list[dict[str, Any]]
+    live: dict[str, Any] | None = Field(
+        default=None,
+        description="What real-time events changed since the analysis run: last event, event "
+        "counts, purchases and revenue, and the lifecycle stage now (null before any event).",
+    )

@@ -1,0 +1,415 @@
+"""Use case: record behaviour events as they happen (``POST /events``).
+
+:func:`record_events` stores a batch of events in one transaction:
+
+1. **Idempotency.** An event is known by (source, event id). Events the store already holds, and
+   repeats of an id within the batch, are *duplicates*: nothing is written for them and the
+   result names them, so a client can resend a batch whose answer it missed.
+2. **Customers.** An event names its customer by the store's id, or by the source's customer key,
+   an e-mail or a phone number, resolved by the import's identity rules
+   (:func:`crmind.ingest.identity.resolve_customers`: a key the store knows finds its customer,
+   an unknown one creates a customer). E-mails and phones are normalised as imports do; a
+   merged customer's events go to the survivor. An event may name no customer (anonymous).
+3. **Products** are named by SKU within the source; an unknown SKU adds a product with no name.
+4. **Purchases.** A ``purchase`` event (it carries an amount) is also written as an order with
+   one line (order number: the event's ``order_number``, else its event id; currency: the
+   event's, else the default), unless the source already has an order with that number: so the
+   next analysis run sees the purchase, and an order imported from a file is not counted twice.
+5. **Live state.** The affected customers' rows of ``customer_live_state`` are updated
+   (:mod:`crmind.services.live_state`): counters, last event, lifecycle stage.
+
+The batch is all or nothing: an event the store cannot take (an unknown customer id, an
+implausible e-mail) raises :class:`RejectedEventsError` naming every such event by index, field and
+reason, and nothing is written. Shape rules (types, lengths, an offset on every time) are the
+API schema's (:mod:`crmind.api.schemas.events`); this module trusts them.
+
+Writes are serialised: one ``BEGIN IMMEDIATE`` transaction at a time on SQLite, a transaction
+advisory lock on PostgreSQL, so two batches naming the same new e-mail make one customer.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+import polars as pl
+from sqlalchemy import Connection, Engine, select
+
+from crmind.analytics.lifecycle import LifecycleThresholds
+from crmind.analytics.profile import naive_utc
+from crmind.config import Settings
+from crmind.errors import CrmindError
+from crmind.ingest.cleaning.contacts import normalize_email, normalize_phone
+from crmind.ingest.identity import CUSTOMER_KEY, RESOLVED, resolve_customers
+from crmind.privacy.binding import cipher_of
+from crmind.services.live_state import update_live_state
+from crmind.store.bulk import fetch_ids, insert_ignore
+from crmind.store.schema import Customer, Event, Order, OrderLine, Product, table_of
+
+PURCHASE: Final = "purchase"
+"""The event type that is also an order."""
+MAX_BATCH: Final = 1000
+"""The most events one call takes."""
+PG_LOCK_KEY: Final = 0x63726D696E64  # "crmind": the advisory lock of event writes
+MAX_MERGE_HOPS: Final = 20
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    """One event as a client sends it; ``occurred_at`` with an offset (naive is taken as UTC)."""
+
+    event_id: str
+    type: str
+    occurred_at: datetime
+    source: str = "api"
+    customer_id: int | None = None
+    customer_key: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    channel: str | None = None
+    sku: str | None = None
+    properties: dict[str, Any] | None = None
+    amount: float | None = None
+    currency: str | None = None
+    order_number: str | None = None
+
+
+@dataclass(frozen=True)
+class EventProblem:
+    """Why the event at ``index`` of a batch cannot be stored."""
+
+    index: int
+    field: str
+    reason: str
+
+
+class RejectedEventsError(CrmindError):
+    """A batch holds events the store cannot take; nothing was stored."""
+
+    def __init__(self, problems: list[EventProblem]) -> None:
+        self.problems = problems
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"event {first.index}, {first.field}: {first.reason}{more}")
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """An event of the batch that was not stored again: the store (or the batch) had it."""
+
+    index: int
+    event_id: str
+
+
+@dataclass(frozen=True)
+class EventsResult:
+    """What a call stored."""
+
+    received: int
+    stored: int
+    duplicates: list[Duplicate] = field(default_factory=list)
+    customers_created: int = 0
+    orders_created: int = 0
+    live_states_updated: int = 0
+
+
+@dataclass(frozen=True)
+class EventOptions:
+    """Settings the use case needs; :func:`event_options` reads them from the settings."""
+
+    default_currency: str = "GBP"
+    phone_region: str | None = "GB"
+    lifecycle: LifecycleThresholds = field(default_factory=LifecycleThresholds)
+
+
+def event_options(settings: Settings) -> EventOptions:
+    """The options of :func:`record_events` from the settings."""
+    return EventOptions(
+        default_currency=settings.default_currency,
+        phone_region=settings.default_phone_region,
+        lifecycle=LifecycleThresholds(
+            new_days=settings.lifecycle_new_days,
+            at_risk_ratio=settings.lifecycle_at_risk_ratio,
+            lapsed_ratio=settings.lifecycle_lapsed_ratio,
+            churned_ratio=settings.lifecycle_churned_ratio,
+            churn_days=settings.lifecycle_churn_days,
+        ),
+    )
+
+
+_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "_row": pl.Int64(),
+    "source": pl.String(),
+    "event_key": pl.String(),
+    "event_type": pl.String(),
+    "occurred_at": pl.Datetime("us"),
+    "customer_id": pl.Int64(),
+    CUSTOMER_KEY: pl.String(),
+    "email": pl.String(),
+    "phone": pl.String(),
+    "channel": pl.String(),
+    "sku": pl.String(),
+    "properties": pl.String(),
+    "amount": pl.Float64(),
+    "currency": pl.String(),
+    "order_number": pl.String(),
+}
+
+
+def record_events(
+    engine: Engine, events: Sequence[IncomingEvent], options: EventOptions | None = None
+) -> EventsResult:
+    """Store ``events`` (see the module docstring); RejectedEventsError stores nothing."""
+    options = options or EventOptions()
+    if len(events) > MAX_BATCH:
+        raise RejectedEventsError(
+            [EventProblem(MAX_BATCH, "events", f"a batch holds at most {MAX_BATCH} events")]
+        )
+    if not events:
+        return EventsResult(received=0, stored=0)
+    frame = _normalised_contacts(_frame(events), options.phone_region)
+    with _exclusive(engine) as conn:
+        fresh, duplicates = _split_duplicates(conn, frame)
+        if fresh.height == 0:
+            return EventsResult(received=len(events), stored=0, duplicates=duplicates)
+        fresh, created = _with_customers(conn, fresh)
+        fresh = _with_products(conn, fresh)
+        insert_ignore(conn, table_of(Event), _event_rows(fresh))
+        orders = _write_orders(conn, fresh, options.default_currency)
+        updated = update_live_state(conn, fresh, options.lifecycle)
+    return EventsResult(
+        received=len(events),
+        stored=fresh.height,
+        duplicates=duplicates,
+        customers_created=created,
+        orders_created=orders,
+        live_states_updated=updated,
+    )
+
+
+def _frame(events: Sequence[IncomingEvent]) -> pl.DataFrame:
+    def text(value: dict[str, Any] | None) -> str | None:
+        return None if value is None else json.dumps(value, separators=(",", ":"))
+
+    columns: dict[str, list[Any]] = {
+        "_row": list(range(len(events))),
+        "source": [e.source for e in events],
+        "event_key": [e.event_id for e in events],
+        "event_type": [e.type for e in events],
+        "occurred_at": [naive_utc(e.occurred_at) for e in events],
+        "customer_id": [e.customer_id for e in events],
+        CUSTOMER_KEY: [e.customer_key for e in events],
+        "email": [e.email for e in events],
+        "phone": [e.phone for e in events],
+        "channel": [e.channel for e in events],
+        "sku": [e.sku for e in events],
+        "properties": [text(e.properties) for e in events],
+        "amount": [e.amount for e in events],
+        "currency": [e.currency for e in events],
+        "order_number": [e.order_number for e in events],
+    }
+    return pl.DataFrame(columns, schema=_SCHEMA)
+
+
+def _normalised_contacts(frame: pl.DataFrame, phone_region: str | None) -> pl.DataFrame:
+    """E-mails lower-cased and phones in E.164, as imports store them; RejectedEventsError names
+    each implausible one."""
+    problems: list[EventProblem] = []
+    columns = []
+    for name, parsed in (
+        (
+            "email",
+            normalize_email(frame["email"]) if frame["email"].null_count() < frame.height else None,
+        ),
+        (
+            "phone",
+            normalize_phone(frame["phone"], phone_region)
+            if frame["phone"].null_count() < frame.height
+            else None,
+        ),
+    ):
+        if parsed is None:
+            continue
+        for row in frame.filter(parsed.invalid)["_row"].to_list():
+            reason = (
+                "is not a plausible e-mail address"
+                if name == "email"
+                else "is not a valid phone number "
+                f"(a number without +code is read as one of {phone_region})"
+            )
+            problems.append(EventProblem(row, name, reason))
+        columns.append(parsed.values.alias(name))
+    if problems:
+        raise RejectedEventsError(sorted(problems, key=lambda p: (p.index, p.field)))
+    return frame.with_columns(columns) if columns else frame
+
+
+@contextmanager
+def _exclusive(engine: Engine) -> Iterator[Connection]:
+    """One transaction that no other event write runs beside (see the module docstring)."""
+    with _lock_of(engine), engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_LOCK_KEY})")
+        yield conn
+
+
+_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_of(engine: Engine) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(engine, threading.Lock())
+
+
+def _split_duplicates(
+    conn: Connection, frame: pl.DataFrame
+) -> tuple[pl.DataFrame, list[Duplicate]]:
+    """The events to store, and the duplicates: stored before, or repeated in the batch."""
+    keys = frame.select("source", "event_key")
+    stored = fetch_ids(conn, table_of(Event), keys).select("source", "event_key")
+    firsts = frame.unique(["source", "event_key"], keep="first", maintain_order=True)
+    fresh = firsts.join(stored, on=["source", "event_key"], how="anti")
+    repeated = frame.join(fresh.select("_row"), on="_row", how="anti")
+    duplicates = [Duplicate(int(i), str(k)) for i, k in repeated.select("_row", "event_key").rows()]
+    return fresh, duplicates
+
+
+def _with_customers(conn: Connection, frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """``customer_id`` resolved on every event that names a customer; how many were created."""
+    created = 0
+    keyed = frame.filter(
+        pl.col("customer_id").is_null()
+        & pl.any_horizontal(pl.col(k).is_not_null() for k in (CUSTOMER_KEY, "email", "phone"))
+    )
+    if keyed.height:
+        cipher = cipher_of(conn)
+        found = []
+        for (source,), part in keyed.partition_by("source", as_dict=True).items():
+            people = part.select("_row", CUSTOMER_KEY, "email", "phone")
+            resolution = resolve_customers(
+                conn,
+                str(source),
+                people,
+                None,  # type: ignore[arg-type]  # events come from no import run
+                ("email", "phone"),
+                cipher=cipher,
+            )
+            found.append(resolution.rows.rename({RESOLVED: "_resolved"}))
+            created += len(resolution.created_ids)
+        frame = (
+            frame.join(pl.concat(found), on="_row", how="left")
+            .with_columns(pl.coalesce("customer_id", "_resolved").alias("customer_id"))
+            .drop("_resolved")
+        )
+    return _survivors(conn, frame), created
+
+
+def _survivors(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
+    """Customer ids checked against the store; a merged customer's replaced by the survivor."""
+    wanted = set(frame["customer_id"].drop_nulls().to_list())
+    if not wanted:
+        return frame
+    customers = table_of(Customer)
+    target: dict[int, int] = {}
+    pending = wanted
+    for _ in range(MAX_MERGE_HOPS):
+        if not pending:
+            break
+        rows = conn.execute(
+            select(customers.c.id, customers.c.merged_into).where(customers.c.id.in_(pending))
+        ).all()
+        found = {int(i): (None if m is None else int(m)) for i, m in rows}
+        missing = pending - found.keys()
+        if missing & wanted:
+            problems = [
+                EventProblem(int(row), "customer_id", f"no customer with id {cid}")
+                for row, cid in frame.filter(pl.col("customer_id").is_in(list(missing)))
+                .select("_row", "customer_id")
+                .rows()
+            ]
+            raise RejectedEventsError(problems)
+        target.update({i: m for i, m in found.items() if m is not None})
+        pending = {m for m in found.values() if m is not None and m not in target}
+    resolved = {}
+    for cid in wanted:
+        survivor = cid
+        for _ in range(MAX_MERGE_HOPS):
+            if survivor not in target:
+                break
+            survivor = target[survivor]
+        resolved[cid] = survivor
+    if all(k == v for k, v in resolved.items()):
+        return frame
+    return frame.with_columns(
+        pl.col("customer_id").replace_strict(resolved, default=None, return_dtype=pl.Int64)
+    )
+
+
+def _with_products(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
+    """``product_id`` of each event's SKU within its source; unknown SKUs are added."""
+    skus = frame.select("source", "sku").drop_nulls().unique()
+    if skus.height == 0:
+        return frame.with_columns(pl.lit(None, pl.Int64).alias("product_id"))
+    products = table_of(Product)
+    insert_ignore(conn, products, skus)
+    ids = fetch_ids(conn, products, skus).select("source", "sku", pl.col("id").alias("product_id"))
+    return frame.join(ids, on=["source", "sku"], how="left")
+
+
+def _event_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(
+        "source",
+        "event_key",
+        "customer_id",
+        "event_type",
+        "occurred_at",
+        "channel",
+        pl.col("product_id").cast(pl.Int64),
+        "properties",
+    )
+
+
+def _write_orders(conn: Connection, frame: pl.DataFrame, default_currency: str) -> int:
+    """An order of one line per purchase event whose order number the source does not have."""
+    purchases = frame.filter((pl.col("event_type") == PURCHASE) & pl.col("amount").is_not_null())
+    if purchases.height == 0:
+        return 0
+    headers = purchases.select(
+        "source",
+        pl.coalesce("order_number", "event_key").alias("order_number"),
+        "customer_id",
+        "occurred_at",
+        pl.lit(False).alias("is_return"),
+        "channel",
+        pl.col("currency").fill_null(default_currency),
+        "product_id",
+        "amount",
+    ).unique(["source", "order_number"], keep="first", maintain_order=True)
+    orders = table_of(Order)
+    keys = headers.select("source", "order_number")
+    known = fetch_ids(conn, orders, keys).select("source", "order_number")
+    new = headers.join(known, on=["source", "order_number"], how="anti")
+    if new.height == 0:
+        return 0
+    insert_ignore(conn, orders, new.drop("product_id", "amount"))
+    ids = fetch_ids(conn, orders, new.select("source", "order_number"))
+    lines = new.join(ids, on=["source", "order_number"]).select(
+        pl.col("id").alias("order_id"),
+        pl.lit(1).alias("line_number"),
+        pl.col("product_id").cast(pl.Int64),
+        pl.lit(1.0).alias("quantity"),
+        pl.col("amount").alias("unit_price"),
+        "amount",
+        pl.lit(False).alias("is_outlier"),
+    )
+    insert_ignore(conn, table_of(OrderLine), lines)
+    return new.height

@@ -16,8 +16,12 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from crmind.ingest.fields import ImportKind
+from crmind.privacy.consent import MARKETING_EMAIL
 from crmind.services.analysis import AnalysisOptions, run_analysis
+from crmind.services.consents import record_consent
+from crmind.services.feedback_text import TextOptions, analyse_feedback
 from crmind.services.importing import ImportRequest, import_file
+from crmind.services.recommendation import RecommendOptions, train_and_recommend
 from crmind.store.schema import CustomerIdentity
 
 
@@ -129,3 +133,15 @@ def customer_id_of(engine: Engine, key: str = TARGET.key) -> int:
                 )
             ).scalar_one()
         )
+
+
+def build_full_store(engine: Engine, folder: Path) -> None:
+    """The small store with every kind of data about the person: contact, keys, orders, events,
+    feedback with its analysis and the ticket it opened, profiles, segments, scores,
+    recommendations, a marketing consent and rejected import rows."""
+    build_store(engine, folder)
+    train_and_recommend(engine, RecommendOptions(model="popularity", k=3, test_days=20), folder)
+    analyse_feedback(engine, TextOptions(topics=2))
+    record_consent(
+        engine, customer_id_of(engine), MARKETING_EMAIL, "grant", source="shop", actor="cli:test"
+    )

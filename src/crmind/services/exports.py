@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 from sqlalchemy import Engine, select
@@ -64,6 +64,12 @@ def customer_table(
     """The analytics table of every profiled customer; see the module docstring.
 
     NotFoundError when no analysis run has completed."""
+    return _customer_table(engine, settings, pseudonymised)[0]
+
+
+def _customer_table(
+    engine: Engine, settings: Settings, pseudonymised: bool
+) -> tuple[pl.DataFrame, int]:
     run = latest_run(engine)
     if run is None:
         raise NotFoundError("no completed analysis run to export: run `crmind analyze` first")
@@ -81,8 +87,32 @@ def customer_table(
         _scores(engine, run.id), on=c.CUSTOMER_ID, how="left"
     )
     if pseudonymised:
-        return pseudonymise(table, pseudonym_key(settings))
-    return _contacts(engine, table)
+        return pseudonymise(table, pseudonym_key(settings)), run.id
+    return _contacts(engine, table), run.id
+
+
+@dataclass(frozen=True)
+class AnalyticsPage:
+    """A page of the customer table, as JSON-ready rows (not-a-number values as None)."""
+
+    analysis_run: int
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    count: int
+
+
+def analytics_page(
+    engine: Engine,
+    settings: Settings,
+    *,
+    pseudonymised: bool = True,
+    limit: int = 100,
+    offset: int = 0,
+) -> AnalyticsPage:
+    """Rows ``offset`` to ``offset + limit`` of :func:`customer_table`."""
+    table, run_id = _customer_table(engine, settings, pseudonymised)
+    page = table.slice(offset, limit).with_columns(pl.col(pl.Float64).fill_nan(None))
+    return AnalyticsPage(run_id, table.columns, page.to_dicts(), table.height)
 
 
 def _polars_type(python_type: type) -> pl.DataType:
@@ -175,7 +205,7 @@ def export_customers(
     """Write :func:`customer_table` to ``out`` as CSV, Parquet or JSON Lines; audited."""
     if file_format not in FORMATS:
         raise ExportFormatError(file_format)
-    table = customer_table(engine, settings, pseudonymised=pseudonymised)
+    table, run_id = _customer_table(engine, settings, pseudonymised)
     out.parent.mkdir(parents=True, exist_ok=True)
     if file_format == "csv":
         table.write_csv(out)
@@ -183,10 +213,8 @@ def export_customers(
         table.write_parquet(out)
     else:
         table.write_ndjson(out)
-    run = latest_run(engine)
-    assert run is not None
     audit_export(engine, actor, role, pseudonymised, table.height, str(out))
-    return ExportResult(out, table.height, table.columns, run.id, pseudonymised)
+    return ExportResult(out, table.height, table.columns, run_id, pseudonymised)
 
 
 def audit_export(

@@ -31,6 +31,7 @@ def test_the_export_holds_the_persons_data_and_nobody_elses(store: Engine) -> No
     assert document["customers"][0]["contact"]["email"] == TARGET.email  # decrypted
     assert document["customers"][0]["contact"]["name"] == TARGET.name
     assert {i["customer_id"] for i in document["identities"]} == {person}
+    assert "enc1:" not in export_json(document)  # every encrypted value is shown decrypted
     assert len(document["orders"]) >= 4
     assert all(order["lines"] for order in document["orders"])
     assert {e["customer_id"] for e in document["events"]} == {person}

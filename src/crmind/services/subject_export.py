@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, or_, select
 
+from crmind.privacy.binding import cipher_of
+from crmind.privacy.crypto import is_encrypted
 from crmind.services.audit import AuditRecord, record
 from crmind.services.consents import people_of, survivor_of
 from crmind.services.privacy import (
@@ -66,7 +68,7 @@ def export_customer(
     with engine.connect() as conn:
         person = survivor_of(conn, customer_id)
         ids = people_of(conn, person)
-        document = _gather(conn, person, ids)
+        document: dict[str, Any] = _revealed(_gather(conn, person, ids), conn)
     record(
         engine,
         AuditRecord(
@@ -80,6 +82,18 @@ def export_customer(
         ),
     )
     return document
+
+
+def _revealed(value: Any, conn: Connection) -> Any:
+    """``value`` with every encrypted text in it decrypted (contact fields, identity values,
+    and whatever a later schema encrypts): the person gets their data, not ciphertext."""
+    if isinstance(value, dict):
+        return {key: _revealed(item, conn) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_revealed(item, conn) for item in value]
+    if isinstance(value, str) and is_encrypted(value):
+        return cipher_of(conn).decrypt(value)
+    return value
 
 
 def export_json(document: Mapping[str, Any]) -> str:

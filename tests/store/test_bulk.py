@@ -5,7 +5,7 @@ from datetime import datetime
 import polars as pl
 from sqlalchemy import Engine, select
 
-from crmind.store.bulk import fetch_ids, insert_ignore
+from crmind.store.bulk import fetch_ids, insert_ignore, upsert
 from crmind.store.schema import Order, Product, table_of
 
 PRODUCTS = table_of(Product)
@@ -58,3 +58,14 @@ def test_fetch_ids_of_no_keys_is_empty(engine: Engine) -> None:
             conn, PRODUCTS, pl.DataFrame(schema={"source": pl.String, "sku": pl.String})
         )
     assert found.height == 0
+
+
+def test_upsert_replaces_the_given_columns_of_stored_keys_and_adds_new_ones(engine: Engine) -> None:
+    with engine.begin() as conn:
+        insert_ignore(conn, PRODUCTS, _products("a", "b").with_columns(pl.lit(1.0).alias("price")))
+        changes = pl.DataFrame({"source": ["shop", "shop"], "sku": ["b", "c"], "name": ["B", "C"]})
+        upsert(conn, PRODUCTS, changes, ("source", "sku"))
+        rows = conn.execute(
+            select(Product.sku, Product.name, Product.price).order_by(Product.sku)
+        ).all()
+    assert [tuple(r) for r in rows] == [("a", "na", 1.0), ("b", "B", 1.0), ("c", "C", None)]

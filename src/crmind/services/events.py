@@ -39,7 +39,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import polars as pl
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Table, select
 
 from crmind.analytics.lifecycle import LifecycleThresholds
 from crmind.analytics.profile import naive_utc
@@ -49,7 +49,7 @@ from crmind.ingest.cleaning.contacts import normalize_email, normalize_phone
 from crmind.ingest.identity import CUSTOMER_KEY, RESOLVED, resolve_customers
 from crmind.privacy.binding import cipher_of
 from crmind.services.live_state import update_live_state
-from crmind.store.bulk import fetch_ids, insert_ignore
+from crmind.store.bulk import insert_ignore
 from crmind.store.schema import Customer, Event, Order, OrderLine, Product, table_of
 
 PURCHASE: Final = "purchase"
@@ -274,8 +274,7 @@ def _split_duplicates(
     conn: Connection, frame: pl.DataFrame
 ) -> tuple[pl.DataFrame, list[Duplicate]]:
     """The events to store, and the duplicates: stored before, or repeated in the batch."""
-    keys = frame.select("source", "event_key")
-    stored = fetch_ids(conn, table_of(Event), keys).select("source", "event_key")
+    stored = _ids_of(conn, table_of(Event), "event_key", frame).select("source", "event_key")
     firsts = frame.unique(["source", "event_key"], keep="first", maintain_order=True)
     fresh = firsts.join(stored, on=["source", "event_key"], how="anti")
     repeated = frame.join(fresh.select("_row"), on="_row", how="anti")
@@ -360,9 +359,12 @@ def _with_products(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
     if skus.height == 0:
         return frame.with_columns(pl.lit(None, pl.Int64).alias("product_id"))
     products = table_of(Product)
-    insert_ignore(conn, products, skus)
-    ids = fetch_ids(conn, products, skus).select("source", "sku", pl.col("id").alias("product_id"))
-    return frame.join(ids, on=["source", "sku"], how="left")
+    ids = _ids_of(conn, products, "sku", skus)
+    unknown = skus.join(ids, on=["source", "sku"], how="anti")
+    if unknown.height:
+        insert_ignore(conn, products, unknown)
+        ids = pl.concat([ids, _ids_of(conn, products, "sku", unknown)])
+    return frame.join(ids.rename({"id": "product_id"}), on=["source", "sku"], how="left")
 
 
 def _event_rows(frame: pl.DataFrame) -> pl.DataFrame:
@@ -395,13 +397,12 @@ def _write_orders(conn: Connection, frame: pl.DataFrame, default_currency: str) 
         "amount",
     ).unique(["source", "order_number"], keep="first", maintain_order=True)
     orders = table_of(Order)
-    keys = headers.select("source", "order_number")
-    known = fetch_ids(conn, orders, keys).select("source", "order_number")
+    known = _ids_of(conn, orders, "order_number", headers).select("source", "order_number")
     new = headers.join(known, on=["source", "order_number"], how="anti")
     if new.height == 0:
         return 0
     insert_ignore(conn, orders, new.drop("product_id", "amount"))
-    ids = fetch_ids(conn, orders, new.select("source", "order_number"))
+    ids = _ids_of(conn, orders, "order_number", new)
     lines = new.join(ids, on=["source", "order_number"]).select(
         pl.col("id").alias("order_id"),
         pl.lit(1).alias("line_number"),
@@ -413,3 +414,21 @@ def _write_orders(conn: Connection, frame: pl.DataFrame, default_currency: str) 
     )
     insert_ignore(conn, table_of(OrderLine), lines)
     return new.height
+
+
+def _ids_of(conn: Connection, table: Table, key: str, wanted: pl.DataFrame) -> pl.DataFrame:
+    """source, ``key`` and id of the rows of ``table`` whose (source, key) ``wanted`` names
+    (one indexed look-up per source: a batch is small, so no staging table is needed)."""
+    by_source: dict[str, set[str]] = {}
+    for source, value in zip(wanted["source"].to_list(), wanted[key].to_list(), strict=True):
+        if value is not None:
+            by_source.setdefault(source, set()).add(value)
+    rows: list[Any] = []
+    for source, values in by_source.items():
+        rows += conn.execute(
+            select(table.c.source, table.c[key], table.c.id).where(
+                table.c.source == source, table.c[key].in_(values)
+            )
+        ).all()
+    schema = {"source": pl.String, key: pl.String, "id": pl.Int64}
+    return pl.DataFrame(rows, schema=schema, orient="row")

@@ -16,13 +16,13 @@ the new events name, set-based (one read of their rows, one of their orders, one
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import polars as pl
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from crmind import columns as c
 from crmind.analytics.lifecycle import LIFECYCLE_STAGE, LifecycleThresholds
@@ -36,6 +36,7 @@ from crmind.analytics.live import (
     purchase_rhythm,
 )
 from crmind.analytics.profile import LAST_GAP_DAYS
+from crmind.store.bulk import upsert
 from crmind.store.schema import CustomerLiveState, CustomerProfile, ModelRun, Order, table_of
 
 PURCHASE: Final = "purchase"
@@ -74,83 +75,92 @@ def update_live_state(
     run_id, run_end = _latest_run(conn)
     is_purchase = pl.col(c.EVENT_TYPE) == PURCHASE
     batch = mine.group_by(c.CUSTOMER_ID).agg(
-        pl.col(c.OCCURRED_AT).max().alias("last_event_at"),
-        is_purchase.sum().cast(pl.Int64).alias("purchases"),
-        pl.col(c.AMOUNT).filter(is_purchase).sum().alias("revenue"),
+        pl.col(c.OCCURRED_AT).max().alias("batch_last_event_at"),
+        is_purchase.sum().cast(pl.Int64).alias("batch_purchases"),
+        pl.col(c.AMOUNT).filter(is_purchase).sum().fill_null(0.0).alias("batch_revenue"),
+        pl.col(c.EVENT_TYPE).alias("batch_types"),
     )
-    counts: dict[int, dict[str, int]] = {}
-    for customer, kind, n in mine.group_by(c.CUSTOMER_ID, c.EVENT_TYPE).len().rows():
-        counts.setdefault(int(customer), {})[str(kind)] = int(n)
-    ids = [int(i) for i in batch[c.CUSTOMER_ID].to_list()]
+    ids = batch[c.CUSTOMER_ID].to_list()
     stored = _stored_rows(conn, ids)
-    bought = set(batch.filter(pl.col("purchases") > 0)[c.CUSTOMER_ID].to_list())
-    current = {i for i, row in stored.items() if row["analysis_run_id"] == run_id}
-    reread = [i for i in ids if i in bought or i not in current]
+    same_run = (
+        pl.col("analysis_run_id").is_null()
+        if run_id is None
+        else (pl.col("analysis_run_id") == run_id).fill_null(False)
+    )
+    joined = batch.join(stored, on=c.CUSTOMER_ID, how="left").with_columns(
+        (pl.col("stored") & same_run).fill_null(False).alias("current")
+    )
+    reread = joined.filter((pl.col("batch_purchases") > 0) | ~pl.col("current"))
+    kept = joined.join(reread.select(c.CUSTOMER_ID), on=c.CUSTOMER_ID, how="anti")
     rhythm = pl.concat(
         [
-            _rhythm_from_orders(conn, reread),
-            pl.DataFrame(
-                [
-                    {name: stored[i][name] for name in RHYTHM_COLUMNS}
-                    for i in ids
-                    if i not in reread
-                ],
-                schema=_RHYTHM_SCHEMA,
-            ),
+            _rhythm_from_orders(conn, reread[c.CUSTOMER_ID].to_list()),
+            kept.select(list(_RHYTHM_SCHEMA)),
         ]
     )
+    current = pl.col("current")
+    rows = joined.select(
+        c.CUSTOMER_ID,
+        pl.lit(run_id, pl.Int64).alias("analysis_run_id"),
+        pl.max_horizontal("batch_last_event_at", "last_event_at").alias("last_event_at"),
+        (pl.col("batch_purchases") + pl.when(current).then("purchases").otherwise(0)).alias(
+            "purchases"
+        ),
+        (pl.col("batch_revenue") + pl.when(current).then("revenue").otherwise(0.0)).alias(
+            "revenue"
+        ),
+        pl.Series(
+            "event_counts",
+            [
+                _counts(types, counts if now else None)
+                for types, counts, now in joined.select(
+                    "batch_types", "event_counts", "current"
+                ).rows()
+            ],
+            dtype=pl.String,
+        ),
+    ).join(rhythm, on=c.CUSTOMER_ID, how="left")
+    staged = _stage(conn, rows, run_end, population_gap(conn, run_id), thresholds)
     now = datetime.now(UTC).replace(tzinfo=None)
-    records: dict[int, dict[str, Any]] = {}
-    for customer, last_event, purchases, revenue in batch.rows():
-        row = stored.get(customer) if customer in current else None
-        earlier = stored[customer]["last_event_at"] if customer in stored else None
-        merged = dict(row["event_counts"] or {}) if row else {}
-        for kind, n in counts.get(customer, {}).items():
-            merged[kind] = merged.get(kind, 0) + n
-        records[customer] = {
-            "customer_id": customer,
-            "analysis_run_id": run_id,
-            "last_event_at": max(d for d in (last_event, earlier) if d is not None),
-            "first_purchase_at": None,
-            "last_purchase_at": None,
-            "purchase_days": 0,
-            "last_gap_days": None,
-            "event_counts": merged,
-            "purchases": (row["purchases"] if row else 0) + purchases,
-            "revenue": (row["revenue"] if row else 0.0) + float(revenue or 0.0),
-            "lifecycle_stage": None,
-            "stage_as_of": None,
-            "updated_at": now,
-        }
-    _stage(conn, records, rhythm, run_id, run_end, thresholds)
-    _upsert(conn, list(records.values()))
-    return len(records)
+    upsert(
+        conn,
+        table_of(CustomerLiveState),
+        staged.with_columns(
+            pl.col(PURCHASE_DAYS).fill_null(0), pl.lit(now, pl.Datetime("us")).alias("updated_at")
+        ).sort(c.CUSTOMER_ID),
+        (c.CUSTOMER_ID,),
+    )
+    return staged.height
+
+
+def _counts(types: list[str], stored: str | dict[str, int] | None) -> str:
+    """The stored counts by event type (JSON; a dict from PostgreSQL) plus the batch's."""
+    counts: dict[str, int] = (
+        {} if stored is None else json.loads(stored) if isinstance(stored, str) else dict(stored)
+    )
+    for kind in types:
+        counts[kind] = counts.get(kind, 0) + 1
+    return json.dumps(counts, separators=(",", ":"))
 
 
 def _stage(
     conn: Connection,
-    records: dict[int, dict[str, Any]],
-    rhythm: pl.DataFrame,
-    run_id: int | None,
+    rows: pl.DataFrame,
     run_end: datetime | None,
+    gap: float | None,
     thresholds: LifecycleThresholds,
-) -> None:
-    """Set the rhythm and the lifecycle stage of every record whose customer ever bought."""
-    bought = rhythm.filter(pl.col(PURCHASE_DAYS) > 0)
-    if bought.height == 0:
-        return
-    as_of = [
-        max(d for d in (records[i]["last_event_at"], last, run_end) if d is not None)
-        for i, last in bought.select(c.CUSTOMER_ID, LAST_PURCHASE_AT).rows()
-    ]
-    staged = bought.with_columns(pl.Series(STAGE_AS_OF, as_of, dtype=pl.Datetime("us")))
-    stages = live_stages(
-        staged, population_gap=population_gap(conn, run_id), thresholds=thresholds
-    ).select(c.CUSTOMER_ID, LIFECYCLE_STAGE)
-    for row in staged.join(stages, on=c.CUSTOMER_ID).iter_rows(named=True):
-        record = records[row[c.CUSTOMER_ID]]
-        for name in (*RHYTHM_COLUMNS[1:], STAGE_AS_OF, LIFECYCLE_STAGE):
-            record[name] = row[name]
+) -> pl.DataFrame:
+    """``rows`` with the lifecycle stage and its as-of time of every customer who ever bought
+    (null for the others): as of the newest event, last purchase or run cut-off."""
+    as_of = pl.max_horizontal("last_event_at", LAST_PURCHASE_AT, pl.lit(run_end, pl.Datetime("us")))
+    with_as_of = rows.with_columns(
+        pl.when(pl.col(PURCHASE_DAYS) > 0).then(as_of).alias(STAGE_AS_OF)
+    )
+    bought = with_as_of.filter(pl.col(PURCHASE_DAYS) > 0)
+    stages = live_stages(bought, population_gap=gap, thresholds=thresholds).select(
+        c.CUSTOMER_ID, LIFECYCLE_STAGE
+    )
+    return with_as_of.join(stages, on=c.CUSTOMER_ID, how="left")
 
 
 def _latest_run(conn: Connection) -> tuple[int | None, datetime | None]:
@@ -192,10 +202,30 @@ def population_gap(conn: Connection, run_id: int | None) -> float | None:
     return gap
 
 
-def _stored_rows(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+def _stored_rows(conn: Connection, ids: list[int]) -> pl.DataFrame:
+    """The stored rows of ``ids`` (``stored`` true), with their event counts as JSON text."""
     table = table_of(CustomerLiveState)
-    rows = conn.execute(select(table).where(table.c.customer_id.in_(ids))).mappings()
-    return {int(row["customer_id"]): dict(row) for row in rows}
+    names = ("customer_id", "analysis_run_id", "last_event_at", *RHYTHM_COLUMNS[1:])
+    rows = conn.execute(
+        select(
+            *(table.c[name] for name in names),
+            table.c.purchases,
+            table.c.revenue,
+            table.c.event_counts,
+        ).where(table.c.customer_id.in_(ids))
+    ).all()
+    schema: dict[str, pl.DataType] = {
+        "customer_id": pl.Int64(),
+        "analysis_run_id": pl.Int64(),
+        "last_event_at": pl.Datetime("us"),
+        **{k: v for k, v in _RHYTHM_SCHEMA.items() if k != c.CUSTOMER_ID},
+        "purchases": pl.Int64(),
+        "revenue": pl.Float64(),
+        "event_counts": pl.Object(),
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row").with_columns(
+        pl.lit(True).alias("stored")
+    )
 
 
 def _rhythm_from_orders(conn: Connection, ids: list[int]) -> pl.DataFrame:
@@ -212,21 +242,6 @@ def _rhythm_from_orders(conn: Connection, ids: list[int]) -> pl.DataFrame:
         orient="row",
     )
     return purchase_rhythm(purchases).cast(_RHYTHM_SCHEMA)  # type: ignore[arg-type]
-
-
-def _upsert(conn: Connection, records: list[dict[str, Any]]) -> None:
-    table = table_of(CustomerLiveState)
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.customer_id],
-        set_={
-            col.name: statement.excluded[col.name]
-            for col in table.columns
-            if col.name != "customer_id"
-        },
-    )
-    conn.execute(statement, sorted(records, key=lambda r: r["customer_id"]))
 
 
 def live_state(engine: Engine, customer_id: int) -> dict[str, Any] | None:

@@ -71,6 +71,35 @@ def insert_ignore(conn: Connection, table: Table, frame: pl.DataFrame) -> int:
     return inserted
 
 
+def upsert(conn: Connection, table: Table, frame: pl.DataFrame, key: tuple[str, ...]) -> None:
+    """Insert the rows of ``frame``; a row whose ``key`` columns the table holds replaces the
+    stored values of the frame's other columns (``INSERT ... ON CONFLICT (key) DO UPDATE``)."""
+    if frame.height == 0:
+        return
+    cols = ", ".join(_quoted(conn, col) for col in frame.columns)
+    target = _quoted(conn, table.name)
+    conflict = ", ".join(_quoted(conn, col) for col in key)
+    changes = ", ".join(
+        f"{_quoted(conn, col)} = excluded.{_quoted(conn, col)}"
+        for col in frame.columns
+        if col not in key
+    )
+    on_conflict = f"ON CONFLICT ({conflict}) DO UPDATE SET {changes}"
+    if conn.dialect.name == "postgresql":
+        staging = _copy_to_temp(conn, table.name, frame)
+        conn.exec_driver_sql(
+            f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staging} {on_conflict}"
+        )
+        conn.exec_driver_sql(f"DROP TABLE {staging}")
+        return
+    marks = ", ".join("?" for _ in frame.columns)
+    sql = f"INSERT INTO {target} ({cols}) VALUES ({marks}) {on_conflict}"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    for chunk in _chunks(_sqlite_ready(frame)):
+        cursor.executemany(sql, chunk)
+    cursor.close()
+
+
 def fetch_ids(
     conn: Connection, table: Table, keys: pl.DataFrame, id_column: str = "id"
 ) -> pl.DataFrame:

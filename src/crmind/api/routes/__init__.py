@@ -1,6 +1,7 @@
 """One router per resource; ``ROUTERS`` is every one of them, in the order of the docs."""
 
 from fastapi import APIRouter
+from fastapi.routing import APIRoute
 
 from crmind.api.routes import (
     access,
@@ -17,6 +18,7 @@ from crmind.api.routes import (
     segments,
     tickets,
 )
+from crmind.api.schemas.problems import declare_problems
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -33,3 +35,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     access.router,
     audit.router,
 )
+
+for _router in ROUTERS:  # every route but the public health check takes a key
+    if _router is not health.router:
+        for _route in _router.routes:
+            if isinstance(_route, APIRoute):
+                declare_problems(_route)

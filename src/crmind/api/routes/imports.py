@@ -9,7 +9,7 @@ nothing and answers with the earlier run.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
@@ -39,7 +39,12 @@ router = APIRouter(prefix="/imports", tags=["imports"])
 Reader = Depends(require(Permission.IMPORTS_READ))
 Writer = Depends(require(Permission.IMPORTS_WRITE))
 
-ShortText = Annotated[str | None, Form(max_length=100, pattern=NO_NUL)]
+ShortText = Annotated[str, Form(max_length=100, pattern=NO_NUL)]
+"""A form field; left out or empty means: not given (multipart has no null)."""
+
+
+def _given(value: str) -> str | None:
+    return value.strip() or None
 
 
 @router.post("", status_code=201, dependencies=[Writer])
@@ -48,30 +53,33 @@ def post_import(
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="CSV, TSV, XLSX, JSON, JSONL or Parquet.")],
     kind: Annotated[ImportKind, Form()],
-    source: ShortText = None,
-    preset: ShortText = None,
+    source: ShortText = "",
+    preset: ShortText = "",
     map: Annotated[
-        list[str] | None,
+        list[str],
         Form(description="Column mapping 'file column=field'; repeatable.", max_length=200),
-    ] = None,
-    encoding: Annotated[str | None, Form(max_length=40, pattern=r"^[A-Za-z0-9_.:-]+$")] = None,
-    delimiter: Annotated[str | None, Form(max_length=10, pattern=NO_NUL)] = None,
-    sheet: ShortText = None,
-    timezone: Annotated[str | None, Form(max_length=64, pattern=r"^[A-Za-z0-9_/+-]+$")] = None,
-    dayfirst: Annotated[bool | None, Form()] = None,
+    ] = [],  # noqa: B006 - FastAPI copies defaults per request
+    encoding: Annotated[str, Form(max_length=40, pattern=r"^[A-Za-z0-9_.:-]*$")] = "",
+    delimiter: Annotated[str, Form(max_length=10, pattern=NO_NUL)] = "",
+    sheet: ShortText = "",
+    timezone: Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_/+-]*$")] = "",
+    date_order: Annotated[
+        Literal["auto", "dayfirst", "monthfirst"],
+        Form(description="How to read 01/02: as 1 Feb (dayfirst), 2 Jan, or detected."),
+    ] = "auto",
 ) -> ImportResultPublic:
     """Upload a file and import it. Example:
     `curl -F kind=orders -F preset=online-retail -F file=@retail.csv .../imports`"""
     path = save_upload(settings, file.filename, file.file)
     options = UploadOptions(
-        source=source,
-        preset=preset,
-        mapping=[pair for pair in map or [] if pair],
-        encoding=encoding,
-        delimiter=delimiter,
-        sheet=sheet,
-        timezone=timezone,
-        dayfirst=dayfirst,
+        source=_given(source),
+        preset=_given(preset),
+        mapping=[pair for pair in map if pair],
+        encoding=_given(encoding),
+        delimiter=delimiter or None,
+        sheet=_given(sheet),
+        timezone=_given(timezone),
+        dayfirst=None if date_order == "auto" else date_order == "dayfirst",
     )
     summary = import_upload(engine, settings, kind, path, options)
     return ImportResultPublic(

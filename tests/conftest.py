@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from crmind.privacy.binding import attach_cipher
 from crmind.store.db import make_engine
 from crmind.store.migrate import upgrade
+from tests.store_cipher import TEST_CIPHER
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -45,7 +47,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
-    engine = make_engine(sqlite_url)
+    engine = attach_cipher(make_engine(sqlite_url), TEST_CIPHER)
     upgrade(engine)
     yield engine
     engine.dispose()
@@ -88,7 +90,7 @@ def postgres_url(postgres_admin_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def postgres_engine(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url)
+    engine = attach_cipher(make_engine(postgres_url), TEST_CIPHER)
     upgrade(engine)
     yield engine
     engine.dispose()

@@ -13,10 +13,12 @@ from crmind.analytics.lifecycle import LIFECYCLE_STAGES, lifecycle_stages
 from crmind.analytics.profile import PROFILE_COLUMNS, build_profiles
 from crmind.analytics.rfm import RFM_SEGMENT_NAMES, rfm_scores
 from crmind.errors import ModelDataError
+from crmind.privacy.binding import attach_cipher
 from crmind.services.demo import import_demo_data
 from crmind.store.db import make_engine
 from crmind.store.frames import ORDER_LINE_TYPES, order_lines, table_frame
 from crmind.store.migrate import upgrade
+from tests.store_cipher import TEST_CIPHER
 
 ANN, BOB, CAT = 1, 2, 3
 AS_OF = datetime(2024, 3, 31)
@@ -219,7 +221,7 @@ def test_missing_columns_are_named(lines: pl.DataFrame) -> None:
 
 @pytest.mark.slow
 def test_uci_profiles_add_up_to_the_lines_and_feed_rfm_and_lifecycle(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'uci.db'}")
+    engine = attach_cipher(make_engine(f"sqlite:///{tmp_path / 'uci.db'}"), TEST_CIPHER)
     upgrade(engine)
     import_demo_data(engine)
     lines = order_lines(engine)

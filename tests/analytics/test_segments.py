@@ -16,7 +16,9 @@ from crmind.analytics.segments import (
 )
 from crmind.errors import ConfigurationError, ModelDataError
 from crmind.estimator import Estimator
+from crmind.privacy.binding import attach_cipher
 from tests.estimator_contract import check_estimator_contract
+from tests.store_cipher import TEST_CIPHER
 
 # Three well-separated kinds of customer: (size, recency, orders, money, tenure, products,
 # returns rate, country).
@@ -320,7 +322,7 @@ def test_online_retail_segments_and_the_80_20_rule(tmp_path: Path) -> None:
     from crmind.store.frames import order_lines
     from crmind.store.migrate import upgrade
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    engine = attach_cipher(make_engine(f"sqlite:///{tmp_path / 'x.db'}"), TEST_CIPHER)
     upgrade(engine)
     import_demo_data(engine)
     profiles = _profiles_from_lines(order_lines(engine))

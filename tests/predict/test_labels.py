@@ -22,10 +22,12 @@ from crmind.predict.labels import (
     scoring_features,
     training_examples,
 )
+from crmind.privacy.binding import attach_cipher
 from crmind.services.demo import import_demo_data
 from crmind.store.db import make_engine
 from crmind.store.frames import ORDER_LINE_TYPES, order_lines
 from crmind.store.migrate import upgrade
+from tests.store_cipher import TEST_CIPHER
 
 ANN, BOB, CAT, DAN = 1, 2, 3, 4
 CUT = datetime(2024, 3, 1)
@@ -222,7 +224,7 @@ def test_scoring_empty_lines_is_refused(lines: pl.DataFrame) -> None:
 @pytest.fixture(scope="module")
 def uci_lines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pl.DataFrame]:
     path: Path = tmp_path_factory.mktemp("uci") / "uci.db"
-    engine = make_engine(f"sqlite:///{path}")
+    engine = attach_cipher(make_engine(f"sqlite:///{path}"), TEST_CIPHER)
     upgrade(engine)
     import_demo_data(engine)
     yield order_lines(engine)

@@ -10,7 +10,8 @@ from sqlalchemy import Engine, select
 
 from crmind.ingest.fields import ImportKind
 from crmind.services.importing import ImportRequest, import_file
-from crmind.store.schema import Customer, Event, Feedback, Product
+from crmind.store.schema import Event, Feedback, Product
+from tests.store_cipher import plain_customers
 from tests.store_probe import reject_reasons
 
 
@@ -34,9 +35,8 @@ def test_customers_from_xlsx_with_duplicates_and_bad_contacts(
     assert reasons[4] == "duplicate customer_id 'K1' within the file (first at row 2)"
     assert reasons[5] == "invalid phone number in phone: '12'"
     assert reasons[6] == "no customer_id, email or phone: the row identifies no one"
-    with engine.connect() as conn:
-        ann = conn.execute(select(Customer)).one()
-    assert (ann.phone, ann.birth_date.isoformat()) == ("+49301234567", "1980-02-01")
+    (ann,) = plain_customers(engine)
+    assert (ann["phone"], ann["birth_date"].isoformat()) == ("+49301234567", "1980-02-01")
 
 
 def test_customers_import_updates_known_customers_with_given_values(
@@ -53,9 +53,8 @@ def test_customers_import_updates_known_customers_with_given_values(
                 kind=ImportKind.CUSTOMERS, path=path, source="crm", mapping={"id": "customer_id"}
             ),
         )
-    with sqlite_engine.connect() as conn:
-        customer = conn.execute(select(Customer)).one()
-    assert (customer.email, customer.city, customer.postcode) == ("a@x.com", "York", "YO1")
+    (customer,) = plain_customers(sqlite_engine)
+    assert (customer["email"], customer["city"], customer["postcode"]) == ("a@x.com", "York", "YO1")
 
 
 def test_products_from_json_keep_unmapped_columns_as_attributes(

@@ -14,9 +14,11 @@ from crmind.errors import ModelDataError
 from crmind.ingest.fields import ImportKind
 from crmind.predict.models import PropensityModel
 from crmind.predict.spend import SpendModel
+from crmind.privacy.binding import attach_cipher
 from crmind.services.importing import ImportRequest, import_file
 from crmind.services.prediction import PredictionOptions, train_and_score
 from crmind.store.schema import CustomerScore, ModelRun
+from tests.store_cipher import TEST_CIPHER
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +29,7 @@ def retail(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     from crmind.store.migrate import upgrade
 
     folder = tmp_path_factory.mktemp("retail")
-    engine = make_engine(f"sqlite:///{folder / 'store.db'}")
+    engine = attach_cipher(make_engine(f"sqlite:///{folder / 'store.db'}"), TEST_CIPHER)
     upgrade(engine)
     import_file(
         engine,

@@ -17,7 +17,7 @@ from crmind.api.routes import ROUTERS
 from crmind.config import Settings
 from crmind.errors import ConfigurationError
 from crmind.privacy.keys import has_explicit_secret
-from crmind.services.setup import open_store, require_current_schema
+from crmind.services.setup import ensure_cipher, open_store, require_current_schema
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_engine = engine is None
-        store = engine if engine is not None else open_store(settings)
+        store = ensure_cipher(engine, settings) if engine is not None else open_store(settings)
         require_current_schema(store)
         holder["state"] = app.state.crmind = ApiState(settings=settings, engine=store)
         try:

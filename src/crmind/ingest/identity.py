@@ -6,6 +6,10 @@ rows that share any key (the rule is transitive within a file). A group whose ke
 already knows lands on that customer; otherwise a new customer is created. Every key not yet
 known is recorded in ``customer_identities``. When a group's keys point at more than one stored
 customer, the lowest id wins and the conflict is logged (merging is identity resolution's job).
+
+E-mails and phone numbers are matched and recorded by their keyed search hash
+(:mod:`crmind.privacy.customer_fields`), never stored in plain text: a new customer's personal
+fields are written encrypted, with the search tokens of its names.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, insert
 
+from crmind.privacy.crypto import FieldCipher
+from crmind.privacy.customer_fields import protect, replace_search_tokens, search_tokens
 from crmind.store.bulk import decode_json_text, fetch_ids, insert_ignore
 from crmind.store.schema import Customer, CustomerIdentity, table_of
 
@@ -27,7 +33,10 @@ CUSTOMER_KEY = "customer_key"
 RESOLVED = "customer_id"
 """The store's id of the resolved customer."""
 
-KINDS = {CUSTOMER_KEY: "source_key", "email": "email", "phone": "phone"}
+KINDS = {CUSTOMER_KEY: "source_key", "email_hash": "email", "phone_hash": "phone"}
+"""Key columns of a row (e-mail and phone by their keyed hash) and the identity kind of each."""
+PLAIN_OF = {"email_hash": "email", "phone_hash": "phone"}
+"""The plain column of each hashed key column (kept encrypted beside the hash)."""
 
 
 @dataclass(frozen=True)
@@ -62,12 +71,19 @@ def resolve_customers(
     people: pl.DataFrame,
     import_run_id: int,
     profile_columns: tuple[str, ...] = (),
+    *,
+    cipher: FieldCipher,
 ) -> Resolution:
     """Find or create the customer of every row of ``people``.
 
-    ``people`` has ``_row``, ``customer_key``, ``email``, ``phone`` and the ``profile_columns``
-    (customers' table columns) used to fill a newly created customer from its first row.
+    ``people`` has ``_row``, ``customer_key``, ``email``, ``phone`` (plain, normalised) and the
+    ``profile_columns`` (customers' table columns, plain) used to fill a newly created customer
+    from its first row; ``cipher`` encrypts and hashes them.
     """
+    people = people.with_columns(
+        cipher.search_hash_series(people.get_column("email")).alias("email_hash"),
+        cipher.search_hash_series(people.get_column("phone")).alias("phone_hash"),
+    )
     keyed = people.filter(pl.any_horizontal(pl.col(k).is_not_null() for k in KINDS))
     if keyed.height == 0:
         return Resolution(
@@ -96,7 +112,11 @@ def resolve_customers(
         root for root in firsts["_root"].to_list() if _split(root) not in component_customer
     ]
     created = _create_customers(
-        conn, firsts.filter(pl.col("_root").is_in(new_roots)), profile_columns, import_run_id
+        conn,
+        firsts.filter(pl.col("_root").is_in(new_roots)),
+        profile_columns,
+        import_run_id,
+        cipher,
     )
     for root, customer in zip(new_roots, created, strict=True):
         component_customer[_split(root)] = customer
@@ -108,7 +128,7 @@ def resolve_customers(
         schema={"_root": pl.String, RESOLVED: pl.Int64},
     )
     keyed = keyed.join(root_ids, on="_root", how="left")
-    _record_identities(conn, source, keyed, known, import_run_id)
+    _record_identities(conn, source, keyed, known, import_run_id, cipher)
     rows = people.select("_row").join(keyed.select("_row", RESOLVED), on="_row", how="left")
     return Resolution(rows=rows, created_ids=frozenset(created))
 
@@ -156,20 +176,30 @@ def _known_tokens(conn: Connection, source: str, keyed: pl.DataFrame) -> dict[tu
 
 
 def _create_customers(
-    conn: Connection, firsts: pl.DataFrame, profile_columns: tuple[str, ...], import_run_id: int
+    conn: Connection,
+    firsts: pl.DataFrame,
+    profile_columns: tuple[str, ...],
+    import_run_id: int,
+    cipher: FieldCipher,
 ) -> list[int]:
     if firsts.height == 0:
         return []
     table = table_of(Customer)
-    records = (
-        firsts.select("_row", *profile_columns)
-        .with_columns(pl.lit(import_run_id).alias("import_run_id"))
-        .drop("_row")
-        .to_dicts()
+    hashes = [
+        h for p, h in (("email", "email_hash"), ("phone", "phone_hash")) if p in profile_columns
+    ]
+    profile = (
+        firsts.select("_row", *profile_columns, *hashes)
+        .with_columns(pl.lit(import_run_id, pl.Int64).alias("import_run_id"))
+        .drop("_row")  # kept until now: a frame of no columns would have no rows
     )
+    records = protect(profile, cipher).to_dicts()
     decode_json_text(records, "attributes")
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return [int(row[0]) for row in conn.execute(statement, records)]
+    created = [int(row[0]) for row in conn.execute(statement, records)]
+    named = profile.with_columns(pl.Series("customer_id", created, dtype=pl.Int64))
+    replace_search_tokens(conn, search_tokens(named, cipher))
+    return created
 
 
 def _record_identities(
@@ -178,21 +208,29 @@ def _record_identities(
     keyed: pl.DataFrame,
     known: dict[tuple[str, str], int],
     import_run_id: int,
+    cipher: FieldCipher,
 ) -> None:
     frames = []
     for column, kind in KINDS.items():
+        plain = PLAIN_OF.get(column)
         part = (
             keyed.filter(pl.col(column).is_not_null())
-            .select(pl.col(column).cast(pl.String).alias("value"), RESOLVED)
+            .select(
+                pl.col(column).cast(pl.String).alias("value"),
+                (pl.col(plain) if plain else pl.lit(None, pl.String)).alias("encrypted_value"),
+                RESOLVED,
+            )
             .unique("value", keep="first", maintain_order=True)
             .filter(~pl.col("value").is_in([v for k, v in known if k == kind]))
-            .select(
+        )
+        frames.append(
+            part.select(
                 pl.col(RESOLVED).alias("customer_id"),
                 pl.lit(kind).alias("kind"),
                 pl.lit(source if kind == "source_key" else "").alias("source"),
                 "value",
+                cipher.encrypt_series(part.get_column("encrypted_value")),
                 pl.lit(import_run_id, pl.Int64).alias("import_run_id"),
             )
         )
-        frames.append(part)
     insert_ignore(conn, table_of(CustomerIdentity), pl.concat(frames))

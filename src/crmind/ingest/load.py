@@ -3,6 +3,9 @@
 Every write is an insert that skips rows whose natural key is already stored, so a batch that
 is written twice (a resumed import, the same file again) adds nothing the second time. Each
 writer returns how many rows of the batch were new and how many the store already had.
+
+Customers' personal fields are written encrypted with the context's cipher, with their search
+hashes and name tokens (:mod:`crmind.privacy.customer_fields`).
 """
 
 from __future__ import annotations
@@ -10,12 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-from sqlalchemy import Connection, Table, bindparam, func, update
+from sqlalchemy import Connection, Table, bindparam, func, select, update
 
 from crmind import columns as c
 from crmind.ingest.fields import ImportKind
 from crmind.ingest.identity import CUSTOMER_KEY, RESOLVED, resolve_customers
 from crmind.ingest.rules import EXTRAS
+from crmind.privacy.crypto import FieldCipher
+from crmind.privacy.customer_fields import (
+    NAME_FIELDS,
+    protect,
+    replace_search_tokens,
+    reveal,
+    search_tokens,
+)
 from crmind.store.bulk import decode_json_text, fetch_ids, insert_ignore
 from crmind.store.schema import (
     Customer,
@@ -35,6 +46,7 @@ class LoadContext:
     kind: ImportKind
     source: str
     import_run_id: int
+    cipher: FieldCipher  # encrypts customers' personal fields, hashes keys for search
     orders: pl.DataFrame | None = None  # one row per order number: header fields of the order
     products: pl.DataFrame | None = None  # one row per product code named in an orders file
 
@@ -103,7 +115,7 @@ def _resolve(
         *(expr.alias(name) for name, expr in profile.items() if name not in (c.EMAIL, c.PHONE)),
     )
     resolution = resolve_customers(
-        conn, context.source, people, context.import_run_id, tuple(profile)
+        conn, context.source, people, context.import_run_id, tuple(profile), cipher=context.cipher
     )
     joined = batch.drop(c.CUSTOMER_ID).join(resolution.rows, on=c.ROW, how="left")
     return joined, resolution.created_ids
@@ -182,9 +194,33 @@ def _write_customers(conn: Connection, batch: pl.DataFrame, context: LoadContext
         profile = existing.select(
             pl.col(RESOLVED).alias("_id"), *(e.alias(n) for n, e in CUSTOMER_PROFILE.items())
         )
-        _update_given(conn, table_of(Customer), profile)
+        _update_given(conn, table_of(Customer), protect(profile, context.cipher))
+        renamed = profile.filter(pl.any_horizontal(pl.col(n).is_not_null() for n in NAME_FIELDS))
+        _refresh_search_tokens(conn, renamed.get_column("_id").unique().to_list(), context)
     new = batch.filter(is_new).height
     return BatchCounts(new, batch.height - new)
+
+
+def _refresh_search_tokens(conn: Connection, ids: list[int], context: LoadContext) -> None:
+    """Rebuild the name tokens of customers whose names an import changed, from the names
+    now stored (a row may have set the first name and kept the stored last name)."""
+    if not ids:
+        return
+    table = table_of(Customer)
+    columns = [table.c.id.label("customer_id"), *(table.c[n] for n in NAME_FIELDS)]
+    names = []
+    for start in range(0, len(ids), 5_000):
+        chunk = ids[start : start + 5_000]
+        rows = conn.execute(select(*columns).where(table.c.id.in_(chunk))).all()
+        names.append(
+            pl.DataFrame(
+                rows,
+                schema={"customer_id": pl.Int64, **dict.fromkeys(NAME_FIELDS, pl.String)},
+                orient="row",
+            )
+        )
+    stored = reveal(pl.concat(names), context.cipher)
+    replace_search_tokens(conn, search_tokens(stored, context.cipher), ids)
 
 
 def _update_given(conn: Connection, table: Table, values: pl.DataFrame) -> None:

@@ -1,4 +1,8 @@
-"""Use case: one customer's 360° view (``crmind customer ID``)."""
+"""Use case: one customer's 360° view (``crmind customer ID``).
+
+Personal fields and e-mail / phone identities are stored encrypted; the view decrypts them with
+the engine's cipher (:mod:`crmind.privacy.binding`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from crmind.errors import NotFoundError
+from crmind.privacy.binding import cipher_of
+from crmind.privacy.crypto import FieldCipher
+from crmind.privacy.customer_fields import ENCRYPTED_FIELDS
 from crmind.services.analysis_store import latest_run
 from crmind.services.feedback_text import customer_feedback
 from crmind.services.live_state import live_state
@@ -71,13 +78,23 @@ class CustomerView:
 
 
 def customer_view(engine: Engine, customer_id: int, recent_orders: int = 10) -> CustomerView:
-    """The 360° view of ``customer_id``; NotFoundError when there is no such customer."""
+    """The 360° view of ``customer_id``; NotFoundError when there is no such customer.
+
+    FieldDecryptionError when the store's personal fields were encrypted with another key.
+    """
+    cipher = cipher_of(engine)
     with Session(engine) as session:
         customer = session.get(Customer, customer_id)
         if customer is None:
             raise NotFoundError(f"no customer with id {customer_id}")
         identities = [
-            (i.kind, i.source, i.value)
+            (
+                i.kind,
+                i.source,
+                i.value
+                if i.encrypted_value is None
+                else cipher.decrypt(i.encrypted_value, f"customer_identities.{i.kind}") or "",
+            )
             for i in session.scalars(
                 select(CustomerIdentity).where(CustomerIdentity.customer_id == customer_id)
             )
@@ -107,7 +124,7 @@ def customer_view(engine: Engine, customer_id: int, recent_orders: int = 10) -> 
                 scores.update(_scores_of(session, prediction.id, customer_id))
     return CustomerView(
         id=customer.id,
-        contact={f: getattr(customer, f) for f in CONTACT_FIELDS if getattr(customer, f)},
+        contact=_contact(customer, cipher),
         identities=identities,
         merged_into=customer.merged_into,
         orders=[OrderLineView(*row) for row in order_rows[:recent_orders]],
@@ -120,6 +137,18 @@ def customer_view(engine: Engine, customer_id: int, recent_orders: int = 10) -> 
         feedback=customer_feedback(engine, customer_id),
         live=live_state(engine, customer_id),
     )
+
+
+def _contact(customer: Customer, cipher: FieldCipher) -> dict[str, Any]:
+    """The contact fields the customer has, decrypted."""
+    contact = {}
+    for name in CONTACT_FIELDS:
+        value = getattr(customer, name)
+        if name in ENCRYPTED_FIELDS:
+            value = cipher.decrypt(value, f"customers.{name}")
+        if value:
+            contact[name] = value
+    return contact
 
 
 def _analysis_of(

@@ -8,6 +8,7 @@ above the threshold. Pairs a user marked "not the same" (:func:`crmind.services.
 exclude_pair`) are never clustered together. :func:`merge_duplicates` applies the clusters
 (or, as a dry run, only says what it would do) through
 :func:`crmind.services.identity_store.merge_clusters`, one transaction per cluster, undoable.
+Personal fields are stored encrypted: they are decrypted in memory for the comparison only.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from crmind.identity.resolve import (
     describe_pairs,
     resolve,
 )
+from crmind.privacy.binding import cipher_of
+from crmind.privacy.customer_fields import reveal
 from crmind.services.identity_store import ClusterMergeResult, excluded_pairs, merge_clusters
 from crmind.store.frames import read_sql
 
@@ -53,8 +56,9 @@ class Duplicates:
 
 
 def customer_records(engine: Engine) -> pl.DataFrame:
-    """Active customers with the fields compared; names split when only a full name is known."""
-    frame = read_sql(engine, _QUERY)
+    """Active customers with the fields compared (decrypted with the engine's cipher); names
+    split when only a full name is known."""
+    frame = reveal(read_sql(engine, _QUERY), cipher_of(engine))
     full = pl.col("name").cast(pl.String).str.strip_chars()
     last_space = full.str.find(r" [^ ]+$")
     return frame.with_columns(

@@ -5,6 +5,8 @@ read or mapped), then writes it in batches, each one transaction holding its val
 rejected rows and the run's checkpoint. An interrupted import (crash, Ctrl-C) leaves the store
 consistent; running the same import again resumes after the last committed batch. A file that
 was imported completely before (same content, kind, source and options) is not written again.
+Customers' personal fields are encrypted with the cipher attached to the engine
+(:mod:`crmind.privacy.binding`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from crmind.ingest.presets import PRESETS, Preset
 from crmind.ingest.readers import RawTable, read_table
 from crmind.ingest.rules import apply_rules
 from crmind.ingest.validate import Checked, ValidationOptions, parse_fields, split_rejects
+from crmind.privacy.binding import cipher_of
 from crmind.services.import_runs import (
     FileFacts,
     finish_run,
@@ -138,6 +141,7 @@ def import_file(
 ) -> ImportSummary:
     """Import ``request.path`` into the store on ``engine``; see the module docstring."""
     started = time.perf_counter()
+    cipher = cipher_of(engine)  # before anything is read: a store without a key takes no data
     preset = _preset(request)
     source = request.source or (preset.source if preset else "default")
     sha256, size = file_digest(request.path)
@@ -175,6 +179,7 @@ def import_file(
         kind=request.kind,
         source=source,
         import_run_id=run_id,
+        cipher=cipher,
         orders=order_headers(valid) if request.kind is ImportKind.ORDERS else None,
         products=product_catalogue(valid) if request.kind is ImportKind.ORDERS else None,
     )

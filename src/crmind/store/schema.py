@@ -76,7 +76,13 @@ class ImportReject(Base):
 
 
 class Customer(Base):
-    """A unified customer. ``merged_into`` points at the survivor when identities are merged."""
+    """A unified customer. ``merged_into`` points at the survivor when identities are merged.
+
+    ``name``, ``first_name``, ``last_name``, ``email``, ``phone`` and ``address`` are stored
+    encrypted (:mod:`crmind.privacy.crypto`, values ``enc1:...``); ``email_hash`` and
+    ``phone_hash`` are their keyed search hashes, and the words of the names are in
+    ``customer_search_tokens``.
+    """
 
     __tablename__ = "customers"
 
@@ -84,8 +90,10 @@ class Customer(Base):
     name: Mapped[str | None] = mapped_column(Text)
     first_name: Mapped[str | None] = mapped_column(Text)
     last_name: Mapped[str | None] = mapped_column(Text)
-    email: Mapped[str | None] = mapped_column(Text, index=True)
-    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     country: Mapped[str | None] = mapped_column(Text)
     country_code: Mapped[str | None] = mapped_column(String(2))
     city: Mapped[str | None] = mapped_column(Text)
@@ -105,7 +113,9 @@ class CustomerIdentity(Base):
     """A key under which a customer is known: a source's own id, an e-mail or a phone number.
 
     ``kind`` is ``source_key`` (``source`` names the system), ``email`` or ``phone`` (``source``
-    is empty: an address identifies the same person whichever system saw it).
+    is empty: an address identifies the same person whichever system saw it). For ``email`` and
+    ``phone`` the value is the keyed search hash of the address, never the address itself; the
+    address is kept encrypted in ``encrypted_value`` (to show and export it).
     """
 
     __tablename__ = "customer_identities"
@@ -116,8 +126,19 @@ class CustomerIdentity(Base):
     kind: Mapped[str] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(100))
     value: Mapped[str] = mapped_column(String(320))
+    encrypted_value: Mapped[str | None] = mapped_column(Text)
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
+
+
+class CustomerSearchToken(Base):
+    """The keyed hash of one word of a customer's names, so names are found without being
+    stored in plain text (words are lower-cased; see :mod:`crmind.privacy.customer_fields`)."""
+
+    __tablename__ = "customer_search_tokens"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
 class IdentityMerge(Base):
@@ -474,6 +495,7 @@ TABLES_IN_ORDER = (
     "import_rejects",
     "customers",
     "customer_identities",
+    "customer_search_tokens",
     "identity_merges",
     "identity_exclusions",
     "products",

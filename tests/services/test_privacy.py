@@ -13,11 +13,12 @@ from sqlalchemy.types import JSON
 from crmind.errors import NotFoundError
 from crmind.services.analysis import run_analysis
 from crmind.services.audit import AuditQuery, search
-from crmind.services.consents import profiling_excluded
+from crmind.services.consents import PROFILING_TABLES, profiling_excluded
 from crmind.services.feedback_text import TextOptions, analyse_feedback
-from crmind.services.privacy import ERASED_TEXT, erase_customer, erasures_of
+from crmind.services.privacy import ERASED_TEXT, KEY_TABLES, erase_customer, erasures_of
 from crmind.store.db import sqlite_path
 from crmind.store.schema import (
+    Base,
     Customer,
     CustomerProfile,
     Erasure,
@@ -172,3 +173,33 @@ def test_crmind_runs_sqlite_with_secure_delete(sqlite_engine: Engine) -> None:
     """Not every SQLite build zeroes deleted content by default; crmind asks for it."""
     with sqlite_engine.connect() as conn:
         assert conn.execute(text("PRAGMA secure_delete")).scalar_one() == 1
+
+
+def test_no_key_search_token_or_derived_row_of_the_person_is_left(store: Engine) -> None:
+    """Keyed hashes are personal data too; derived tables of later schema versions (live
+    state) are covered by name."""
+    person = customer_id_of(store)
+    tables = [
+        Base.metadata.tables[n]
+        for n in (*KEY_TABLES, *PROFILING_TABLES)
+        if n in Base.metadata.tables
+    ]
+    live = Base.metadata.tables.get("customer_live_state")
+    if live is not None:
+        with store.begin() as conn:
+            conn.execute(live.insert().values(customer_id=person))
+
+    def left() -> dict[str, int]:
+        with store.connect() as conn:
+            return {
+                t.name: int(
+                    conn.execute(
+                        select(func.count()).select_from(t).where(t.c.customer_id == person)
+                    ).scalar_one()
+                )
+                for t in tables
+            }
+
+    assert sum(left().values()) > 0
+    erase_customer(store, person, actor=ACTOR)
+    assert left() == dict.fromkeys(left(), 0)

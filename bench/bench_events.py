@@ -4,17 +4,17 @@ For each database: a fresh store (`crmind init`), an admin key, and `crmind serv
 process) on loopback. This process (the client, on the same 2-core machine) builds N events
 (default 200,000: 70 % page views, 12 % cart adds, 8 % e-mail opens, 5 % product views, 5 %
 purchases with an amount and an order number) for a pool of customers named by their source
-key (the first events of each create the customer), encodes them as batches (default 500)
-before the clock starts, and posts them over a few keep-alive connections (default 4) with
-httpx, as fast as the server answers. Measured: events/s over the whole run, request latency
-p50 / p99, the server's peak memory (VmHWM) and the client's. Every answer must be 200 and the
-store must hold N events at the end. A second pass sends the first 50,000 events again: the
-rate of answering duplicates (nothing stored).
+key (the first events of each create the customer), encodes them as batches (default 500 and
+1,000, each size on a fresh store) before the clock starts, and posts them over a few keep-alive
+connections (default 4) with httpx, as fast as the server answers. Measured: events/s over the
+whole run, request latency p50 / p99, the server's peak memory (VmHWM) and the client's.
+Every answer must be 200 and the store must hold N events at the end. A second pass sends the
+first 50,000 events again: the rate of answering duplicates (nothing stored).
 
 Results: bench/results/events.json and events.md.
 
-Usage: .venv/bin/python bench/bench_events.py [--events 200000] [--batch 500] [--connections 4]
-       [--customers 20000] [--skip-postgres]
+Usage: .venv/bin/python bench/bench_events.py [--events 200000] [--batches 500,1000]
+       [--connections 4] [--customers 20000] [--skip-postgres]
 """
 
 from __future__ import annotations
@@ -202,9 +202,10 @@ def _stored_counts(url: str) -> dict[str, int]:
 
 
 def bench_database(
-    name: str, url: str, data_dir: Path, bodies: list[bytes], args: argparse.Namespace
+    name: str, url: str, data_dir: Path, batch: int, args: argparse.Namespace
 ) -> dict[str, Any]:
-    print(f"{name}: fresh store, {args.events:,} events", flush=True)
+    print(f"{name}: fresh store, {args.events:,} events in batches of {batch}", flush=True)
+    bodies = _bodies(_events(args.events, args.customers), batch)
     key = _prepare(url, data_dir)
     port = _free_port()
     server = _serve(url, data_dir, port)
@@ -212,9 +213,9 @@ def bench_database(
         run = asyncio.run(_post_all(port, key, bodies, args.connections))
         rate = args.events / run["seconds"]
         print(f"  {rate:,.0f} events/s, p50 {run['p50_ms']} ms, p99 {run['p99_ms']} ms")
-        resend_bodies = bodies[: max(1, RESEND // args.batch)]
+        resend_bodies = bodies[: max(1, RESEND // batch)]
         again = asyncio.run(_post_all(port, key, resend_bodies, args.connections))
-        resent = len(resend_bodies) * args.batch
+        resent = len(resend_bodies) * batch
         print(f"  resend: {resent / again['seconds']:,.0f} duplicate events/s", flush=True)
         peak = _peak_rss_mib(server.pid)
     finally:
@@ -225,6 +226,8 @@ def bench_database(
         raise SystemExit(f"{name}: expected {args.events} events stored, found {counts}")
     return {
         "database": name,
+        "batch": batch,
+        "load_average_after": round(os.getloadavg()[0], 2),
         "events_per_second": round(rate),
         "run": run,
         "resend": {
@@ -258,23 +261,24 @@ def _markdown(results: dict[str, Any]) -> str:
         "# Event ingestion: POST /events",
         "",
         f"`{results['command']}` on {results['machine']}, {results['date']}.",
-        f"{p['events']:,} events in batches of {p['batch']} over {p['connections']} keep-alive",
+        f"{p['events']:,} events in batches of {p['batches']} over {p['connections']} keep-alive",
         f"connections, for {p['customers']:,} customers named by source key (created by their",
         "first event), 5 % purchases (each also written as an order). One `crmind serve` process",
         "(uvicorn, one worker) and the client share the machine's 2 cores; every event is",
         "validated, deduplicated, resolved to its customer and folded into the customer's live",
         "state (counters, lifecycle stage) in the transaction that stores it. Goal: 5,000/s.",
         "",
-        "| database | events/s | seconds | p50 per request | p99 | server peak RSS | duplicates "
-        "resent/s |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| database | batch | events/s | seconds | p50 per request | p99 | server peak RSS | "
+        "duplicates resent/s | load average after |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for case in results["cases"]:
         run = case["run"]
         lines.append(
-            f"| {case['database']} | {case['events_per_second']:,} | {run['seconds']} | "
-            f"{run['p50_ms']} ms | {run['p99_ms']} ms | {case['server_peak_rss_mib']} MiB | "
-            f"{case['resend']['events_per_second']:,} |"
+            f"| {case['database']} | {case['batch']} | {case['events_per_second']:,} | "
+            f"{run['seconds']} | {run['p50_ms']} ms | {run['p99_ms']} ms | "
+            f"{case['server_peak_rss_mib']} MiB | {case['resend']['events_per_second']:,} | "
+            f"{case['load_average_after']} |"
         )
     lines += [
         "",
@@ -288,20 +292,23 @@ def _markdown(results: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batches", default="500,1000", help="Batch sizes, comma-separated.")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
-    bodies = _bodies(_events(args.events, args.customers), args.batch)
+    batches = [int(size) for size in args.batches.split(",")]
     cases = []
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        sqlite_url = f"sqlite:///{folder / 'events.db'}"
-        cases.append(bench_database("SQLite", sqlite_url, folder / "sqlite", bodies, args))
+    for batch in batches:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            sqlite_url = f"sqlite:///{folder / 'events.db'}"
+            cases.append(bench_database("SQLite", sqlite_url, folder / "sqlite", batch, args))
+    for batch in batches:
         pg_url = None if args.skip_postgres else _postgres_database()
         if pg_url:
-            cases.append(bench_database("PostgreSQL", pg_url, folder / "pg", bodies, args))
+            with tempfile.TemporaryDirectory() as tmp:
+                cases.append(bench_database("PostgreSQL", pg_url, Path(tmp), batch, args))
     results = {
         "command": "python bench/bench_events.py " + " ".join(sys.argv[1:]),
         "machine": (
@@ -310,7 +317,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d"),
         "parameters": {
             "events": args.events,
-            "batch": args.batch,
+            "batches": args.batches,
             "connections": args.connections,
             "customers": args.customers,
         },

@@ -44,20 +44,20 @@ from sqlalchemy import Connection, Engine, Table, select
 from crmind.analytics.lifecycle import LifecycleThresholds
 from crmind.analytics.profile import naive_utc
 from crmind.config import Settings
-from crmind.errors import CrmindError
-from crmind.ingest.cleaning.contacts import normalize_email, normalize_phone
-from crmind.ingest.identity import CUSTOMER_KEY, RESOLVED, resolve_customers
-from crmind.privacy.binding import cipher_of
+from crmind.ingest.identity import CUSTOMER_KEY
+from crmind.services.event_customers import EventProblem as EventProblem
+from crmind.services.event_customers import RejectedEventsError as RejectedEventsError
+from crmind.services.event_customers import normalised_contacts, with_customers
 from crmind.services.live_state import update_live_state
 from crmind.store.bulk import insert_ignore
-from crmind.store.schema import Customer, Event, Order, OrderLine, Product, table_of
+from crmind.store.schema import Event, Order, OrderLine, Product, table_of
 
 PURCHASE: Final = "purchase"
 """The event type that is also an order."""
 MAX_BATCH: Final = 1000
 """The most events one call takes."""
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
 PG_LOCK_KEY: Final = 0x63726D696E64  # "crmind": the advisory lock of event writes
-MAX_MERGE_HOPS: Final = 20
 
 
 @dataclass(frozen=True)
@@ -78,25 +78,6 @@ class IncomingEvent:
     amount: float | None = None
     currency: str | None = None
     order_number: str | None = None
-
-
-@dataclass(frozen=True)
-class EventProblem:
-    """Why the event at ``index`` of a batch cannot be stored."""
-
-    index: int
-    field: str
-    reason: str
-
-
-class RejectedEventsError(CrmindError):
-    """A batch holds events the store cannot take; nothing was stored."""
-
-    def __init__(self, problems: list[EventProblem]) -> None:
-        self.problems = problems
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(f"event {first.index}, {first.field}: {first.reason}{more}")
 
 
 @dataclass(frozen=True)
@@ -173,12 +154,12 @@ def record_events(
         )
     if not events:
         return EventsResult(received=0, stored=0)
-    frame = _normalised_contacts(_frame(events), options.phone_region)
+    frame = normalised_contacts(_frame(events), options.phone_region)
     with _exclusive(engine) as conn:
         fresh, duplicates = _split_duplicates(conn, frame)
         if fresh.height == 0:
             return EventsResult(received=len(events), stored=0, duplicates=duplicates)
-        fresh, created = _with_customers(conn, fresh)
+        fresh, created = with_customers(conn, fresh)
         fresh = _with_products(conn, fresh)
         insert_ignore(conn, table_of(Event), _event_rows(fresh))
         orders = _write_orders(conn, fresh, options.default_currency)
@@ -195,7 +176,7 @@ def record_events(
 
 def _frame(events: Sequence[IncomingEvent]) -> pl.DataFrame:
     def text(value: dict[str, Any] | None) -> str | None:
-        return None if value is None else json.dumps(value, separators=(",", ":"))
+        return None if value is None else _compact_json(value)
 
     columns: dict[str, list[Any]] = {
         "_row": list(range(len(events))),
@@ -215,39 +196,6 @@ def _frame(events: Sequence[IncomingEvent]) -> pl.DataFrame:
         "order_number": [e.order_number for e in events],
     }
     return pl.DataFrame(columns, schema=_SCHEMA)
-
-
-def _normalised_contacts(frame: pl.DataFrame, phone_region: str | None) -> pl.DataFrame:
-    """E-mails lower-cased and phones in E.164, as imports store them; RejectedEventsError names
-    each implausible one."""
-    problems: list[EventProblem] = []
-    columns = []
-    for name, parsed in (
-        (
-            "email",
-            normalize_email(frame["email"]) if frame["email"].null_count() < frame.height else None,
-        ),
-        (
-            "phone",
-            normalize_phone(frame["phone"], phone_region)
-            if frame["phone"].null_count() < frame.height
-            else None,
-        ),
-    ):
-        if parsed is None:
-            continue
-        for row in frame.filter(parsed.invalid)["_row"].to_list():
-            reason = (
-                "is not a plausible e-mail address"
-                if name == "email"
-                else "is not a valid phone number "
-                f"(a number without +code is read as one of {phone_region})"
-            )
-            problems.append(EventProblem(row, name, reason))
-        columns.append(parsed.values.alias(name))
-    if problems:
-        raise RejectedEventsError(sorted(problems, key=lambda p: (p.index, p.field)))
-    return frame.with_columns(columns) if columns else frame
 
 
 @contextmanager
@@ -274,83 +222,17 @@ def _split_duplicates(
     conn: Connection, frame: pl.DataFrame
 ) -> tuple[pl.DataFrame, list[Duplicate]]:
     """The events to store, and the duplicates: stored before, or repeated in the batch."""
-    stored = _ids_of(conn, table_of(Event), "event_key", frame).select("source", "event_key")
-    firsts = frame.unique(["source", "event_key"], keep="first", maintain_order=True)
-    fresh = firsts.join(stored, on=["source", "event_key"], how="anti")
-    repeated = frame.join(fresh.select("_row"), on="_row", how="anti")
-    duplicates = [Duplicate(int(i), str(k)) for i, k in repeated.select("_row", "event_key").rows()]
-    return fresh, duplicates
-
-
-def _with_customers(conn: Connection, frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
-    """``customer_id`` resolved on every event that names a customer; how many were created."""
-    created = 0
-    keyed = frame.filter(
-        pl.col("customer_id").is_null()
-        & pl.any_horizontal(pl.col(k).is_not_null() for k in (CUSTOMER_KEY, "email", "phone"))
-    )
-    if keyed.height:
-        cipher = cipher_of(conn)
-        found = []
-        for (source,), part in keyed.partition_by("source", as_dict=True).items():
-            people = part.select("_row", CUSTOMER_KEY, "email", "phone")
-            resolution = resolve_customers(
-                conn,
-                str(source),
-                people,
-                None,  # type: ignore[arg-type]  # events come from no import run
-                ("email", "phone"),
-                cipher=cipher,
-            )
-            found.append(resolution.rows.rename({RESOLVED: "_resolved"}))
-            created += len(resolution.created_ids)
-        frame = (
-            frame.join(pl.concat(found), on="_row", how="left")
-            .with_columns(pl.coalesce("customer_id", "_resolved").alias("customer_id"))
-            .drop("_resolved")
-        )
-    return _survivors(conn, frame), created
-
-
-def _survivors(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
-    """Customer ids checked against the store; a merged customer's replaced by the survivor."""
-    wanted = set(frame["customer_id"].drop_nulls().to_list())
-    if not wanted:
-        return frame
-    customers = table_of(Customer)
-    target: dict[int, int] = {}
-    pending = wanted
-    for _ in range(MAX_MERGE_HOPS):
-        if not pending:
-            break
-        rows = conn.execute(
-            select(customers.c.id, customers.c.merged_into).where(customers.c.id.in_(pending))
-        ).all()
-        found = {int(i): (None if m is None else int(m)) for i, m in rows}
-        missing = pending - found.keys()
-        if missing & wanted:
-            problems = [
-                EventProblem(int(row), "customer_id", f"no customer with id {cid}")
-                for row, cid in frame.filter(pl.col("customer_id").is_in(list(missing)))
-                .select("_row", "customer_id")
-                .rows()
-            ]
-            raise RejectedEventsError(problems)
-        target.update({i: m for i, m in found.items() if m is not None})
-        pending = {m for m in found.values() if m is not None and m not in target}
-    resolved = {}
-    for cid in wanted:
-        survivor = cid
-        for _ in range(MAX_MERGE_HOPS):
-            if survivor not in target:
-                break
-            survivor = target[survivor]
-        resolved[cid] = survivor
-    if all(k == v for k, v in resolved.items()):
-        return frame
-    return frame.with_columns(
-        pl.col("customer_id").replace_strict(resolved, default=None, return_dtype=pl.Int64)
-    )
+    stored = _ids_of(conn, table_of(Event), "event_key", frame)
+    seen = set(zip(stored["source"].to_list(), stored["event_key"].to_list(), strict=True))
+    keep: list[bool] = []
+    duplicates: list[Duplicate] = []
+    keys = zip(frame["source"].to_list(), frame["event_key"].to_list(), strict=True)
+    for index, key in enumerate(keys):
+        keep.append(key not in seen)
+        if key in seen:
+            duplicates.append(Duplicate(index, key[1]))
+        seen.add(key)
+    return frame.filter(pl.Series(keep, dtype=pl.Boolean)), duplicates
 
 
 def _with_products(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:

@@ -40,6 +40,7 @@ from crmind.store.bulk import upsert
 from crmind.store.schema import CustomerLiveState, CustomerProfile, ModelRun, Order, table_of
 
 PURCHASE: Final = "purchase"
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
 LIVE_FIELDS: Final = (
     "analysis_run_id",
     "last_event_at",
@@ -140,7 +141,7 @@ def _counts(types: list[str], stored: str | dict[str, int] | None) -> str:
     )
     for kind in types:
         counts[kind] = counts.get(kind, 0) + 1
-    return json.dumps(counts, separators=(",", ":"))
+    return _compact_json(counts)
 
 
 def _stage(

@@ -46,9 +46,10 @@ class FieldDecryptionError(CrmindError):
     """A stored value cannot be decrypted: another key, or a damaged or unencrypted value."""
 
 
-def is_encrypted(value: str | None) -> bool:
-    """Whether ``value`` is a value encrypted by :class:`FieldCipher` (by its prefix)."""
-    return value is not None and value.startswith(PREFIX)
+def is_encrypted(value: object) -> bool:
+    """Whether ``value`` is a value encrypted by :class:`FieldCipher` (by its prefix); values
+    that are not text (a birth date, a number) never are."""
+    return isinstance(value, str) and value.startswith(PREFIX)
 
 
 class FieldCipher:

@@ -22,12 +22,9 @@ PUBLIC = {"/health"}
 
 
 def _permission_of(route: APIRoute) -> Permission | None:
-    found = [
-        dep.call.permission  # type: ignore[attr-defined]
-        for dep in route.dependant.dependencies
-        if hasattr(dep.call, "permission")
-    ]
-    return found[0] if found else None
+    found = [getattr(dep.call, "permission", None) for dep in route.dependant.dependencies]
+    permissions = [p for p in found if isinstance(p, Permission)]
+    return permissions[0] if permissions else None
 
 
 def _api_routes() -> Iterator[APIRoute]:
@@ -40,7 +37,7 @@ def _api_routes() -> Iterator[APIRoute]:
 ROUTE_CASES = [
     (method, route.path, _permission_of(route))
     for route in _api_routes()
-    for method in sorted(route.methods)
+    for method in sorted(route.methods or ())
 ]
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from crmind.services.audit import AuditQuery, search
 from tests.api.conftest import auth
@@ -51,8 +52,11 @@ def test_a_contact_change_is_normalised_and_a_bad_one_named(
 
 
 def test_every_read_of_a_customer_is_audited_with_who_and_whom(
-    client: TestClient, role_keys: dict[str, str], customers_store: dict[str, int], sqlite_engine
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient,
+    role_keys: dict[str, str],
+    customers_store: dict[str, int],
+    sqlite_engine: Engine,
+) -> None:
     ann = customers_store["C1"]
     client.get(f"/customers/{ann}", headers=auth(role_keys["agent"]))
     client.get("/customers", params={"q": "bo@example.org"}, headers=auth(role_keys["agent"]))
@@ -66,8 +70,8 @@ def test_every_read_of_a_customer_is_audited_with_who_and_whom(
 
 
 def test_a_change_is_audited_with_its_status(
-    admin: TestClient, customers_store: dict[str, int], sqlite_engine
-) -> None:  # type: ignore[no-untyped-def]
+    admin: TestClient, customers_store: dict[str, int], sqlite_engine: Engine
+) -> None:
     cy = customers_store["C3"]
     admin.patch(f"/customers/{cy}", json={"city": "Lyon"})
     rows, _ = search(sqlite_engine, AuditQuery(action="patch"))

@@ -64,7 +64,7 @@ class CustomerUpdateError(CrmindError):
 
 @dataclass(frozen=True)
 class CustomerQuery:
-    text: str | None = None  # an id, an e-mail, a phone number or part of a name
+    text: str | None = None  # an id, an e-mail, a phone number or whole words of a name
     segment: str | None = None  # a segment's key or name in the newest analysis
     limit: int = 50
     offset: int = 0

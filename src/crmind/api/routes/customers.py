@@ -39,7 +39,10 @@ def list_customers(
     engine: EngineDep,
     q: Annotated[
         str | None,
-        Query(max_length=200, description="An id, an e-mail, a phone number or part of a name."),
+        Query(
+            max_length=200,
+            description="An id, an e-mail, a phone number or whole words of a name.",
+        ),
     ] = None,
     segment: Annotated[
         str | None, Query(max_length=200, description="Key or name of a segment.")

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Final
 
 import polars as pl
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from crmind.errors import CrmindError
 from crmind.ingest.cleaning.contacts import normalize_email, normalize_phone
 from crmind.ingest.identity import CUSTOMER_KEY, RESOLVED, resolve_customers
 from crmind.privacy.binding import cipher_of
+from crmind.store.bulk import select_by_keys
 from crmind.store.schema import Customer, table_of
 
 MAX_MERGE_HOPS: Final = 20
@@ -117,9 +118,7 @@ def _survivors(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
     for _ in range(MAX_MERGE_HOPS):
         if not pending:
             break
-        rows = conn.execute(
-            select(customers.c.id, customers.c.merged_into).where(customers.c.id.in_(pending))
-        ).all()
+        rows = select_by_keys(conn, customers, "id", pending, ("id", "merged_into"))
         found = {int(i): (None if m is None else int(m)) for i, m in rows}
         missing = pending - found.keys()
         if missing & wanted:

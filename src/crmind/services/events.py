@@ -39,7 +39,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import polars as pl
-from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy import Connection, Engine, Table
 
 from crmind.analytics.lifecycle import LifecycleThresholds
 from crmind.analytics.profile import naive_utc
@@ -49,7 +49,7 @@ from crmind.services.event_customers import EventProblem as EventProblem
 from crmind.services.event_customers import RejectedEventsError as RejectedEventsError
 from crmind.services.event_customers import normalised_contacts, with_customers
 from crmind.services.live_state import update_live_state
-from crmind.store.bulk import insert_ignore
+from crmind.store.bulk import insert_ignore, select_by_keys
 from crmind.store.schema import Event, Order, OrderLine, Product, table_of
 
 PURCHASE: Final = "purchase"
@@ -307,10 +307,8 @@ def _ids_of(conn: Connection, table: Table, key: str, wanted: pl.DataFrame) -> p
             by_source.setdefault(source, set()).add(value)
     rows: list[Any] = []
     for source, values in by_source.items():
-        rows += conn.execute(
-            select(table.c.source, table.c[key], table.c.id).where(
-                table.c.source == source, table.c[key].in_(values)
-            )
-        ).all()
+        rows += select_by_keys(
+            conn, table, key, values, ("source", key, "id"), where=table.c.source == source
+        )
     schema = {"source": pl.String, key: pl.String, "id": pl.Int64}
     return pl.DataFrame(rows, schema=schema, orient="row")

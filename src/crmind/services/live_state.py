@@ -36,7 +36,7 @@ from crmind.analytics.live import (
     purchase_rhythm,
 )
 from crmind.analytics.profile import LAST_GAP_DAYS
-from crmind.store.bulk import upsert
+from crmind.store.bulk import select_by_keys, upsert
 from crmind.store.schema import CustomerLiveState, CustomerProfile, ModelRun, Order, table_of
 
 PURCHASE: Final = "purchase"
@@ -204,17 +204,18 @@ def population_gap(conn: Connection, run_id: int | None) -> float | None:
 
 
 def _stored_rows(conn: Connection, ids: list[int]) -> pl.DataFrame:
-    """The stored rows of ``ids`` (``stored`` true), with their event counts as JSON text."""
+    """The stored rows of ``ids`` (``stored`` true)."""
     table = table_of(CustomerLiveState)
-    names = ("customer_id", "analysis_run_id", "last_event_at", *RHYTHM_COLUMNS[1:])
-    rows = conn.execute(
-        select(
-            *(table.c[name] for name in names),
-            table.c.purchases,
-            table.c.revenue,
-            table.c.event_counts,
-        ).where(table.c.customer_id.in_(ids))
-    ).all()
+    names = (
+        "customer_id",
+        "analysis_run_id",
+        "last_event_at",
+        *RHYTHM_COLUMNS[1:],
+        "purchases",
+        "revenue",
+        "event_counts",
+    )
+    rows = select_by_keys(conn, table, "customer_id", ids, names)
     schema: dict[str, pl.DataType] = {
         "customer_id": pl.Int64(),
         "analysis_run_id": pl.Int64(),
@@ -232,11 +233,15 @@ def _stored_rows(conn: Connection, ids: list[int]) -> pl.DataFrame:
 def _rhythm_from_orders(conn: Connection, ids: list[int]) -> pl.DataFrame:
     if not ids:
         return pl.DataFrame(schema=_RHYTHM_SCHEMA)
-    rows = conn.execute(
-        select(Order.customer_id, Order.occurred_at).where(
-            Order.customer_id.in_(ids), Order.is_return.is_(False)
-        )
-    ).all()
+    orders = table_of(Order)
+    rows = select_by_keys(
+        conn,
+        orders,
+        "customer_id",
+        ids,
+        ("customer_id", "occurred_at"),
+        where=orders.c.is_return.is_(False),
+    )
     purchases = pl.DataFrame(
         rows,
         schema={c.CUSTOMER_ID: pl.Int64, c.OCCURRED_AT: pl.Datetime("us")},

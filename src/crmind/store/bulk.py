@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, and_, bindparam, func, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.elements import ColumnElement
 
 COPY_CHUNK_ROWS = 100_000
 
@@ -98,6 +101,41 @@ def upsert(conn: Connection, table: Table, frame: pl.DataFrame, key: tuple[str, 
     for chunk in _chunks(_sqlite_ready(frame)):
         cursor.executemany(sql, chunk)
     cursor.close()
+
+
+def select_by_keys(
+    conn: Connection,
+    table: Table,
+    column: str,
+    values: Collection[Any],
+    columns: Sequence[str],
+    where: ColumnElement[bool] | None = None,
+) -> list[tuple[Any, ...]]:
+    """``columns`` of the rows of ``table`` whose ``column`` is one of ``values`` (and that
+    match ``where``), for a batch of at most a few thousand keys.
+
+    SQLite gets ``column IN (...)``. PostgreSQL gets a join with ``unnest(:values)``: the plan
+    probes ``column``'s index once per value whatever the table's statistics say (a table filling
+    fast between two ANALYZE runs is otherwise scanned whole), and the query text stays the same
+    (a list of a thousand placeholders is a new text for the driver to parse on every call).
+    """
+    if not values:
+        return []
+    target = table.c[column]
+    if conn.dialect.name == "postgresql":
+        array = bindparam(None, list(values), type_=postgresql.ARRAY(target.type))
+        keys = func.unnest(array).table_valued("value").render_derived(name="wanted_keys")
+        condition = target == keys.c.value
+        if where is not None:
+            condition = and_(condition, where)
+        statement = select(*(table.c[name] for name in columns)).select_from(
+            keys.join(table, condition)
+        )
+    else:
+        statement = select(*(table.c[name] for name in columns)).where(target.in_(list(values)))
+        if where is not None:
+            statement = statement.where(where)
+    return [tuple(row) for row in conn.execute(statement).all()]
 
 
 def fetch_ids(

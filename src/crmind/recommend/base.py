@@ -31,6 +31,7 @@ from scipy.sparse import csr_matrix
 from crmind.errors import ConfigurationError, ModelDataError
 from crmind.estimator import Estimator
 from crmind.recommend.data import ITEM, USER, InteractionMatrix, build_matrix, check_interactions
+from crmind.recommend.topk import top_k
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
@@ -111,8 +112,10 @@ class Recommender(Estimator):
 
     def _block_scores(self, rows: IntArray) -> FloatArray:
         """Scores of a block of users (rows -1 = unknown users) as a float32 array."""
-        scores = np.full((len(rows), self.data_.items.size), -np.inf, dtype=np.float32)
         known = rows >= 0
+        if len(rows) and known.all():  # the common case: no unknown user, no copy
+            return np.asarray(self._score_rows(rows), dtype=np.float32)
+        scores = np.full((len(rows), self.data_.items.size), -np.inf, dtype=np.float32)
         if known.any():
             scores[known] = self._score_rows(rows[known])
         if (~known).any():
@@ -122,6 +125,8 @@ class Recommender(Estimator):
         return scores
 
     def _score_rows(self, rows: IntArray) -> FloatArray:
+        """A new float32 array of scores, one row per (known) user row, one column per item;
+        the caller masks and changes it in place."""
         raise NotImplementedError
 
     def _score_unknown(self, count: int) -> FloatArray | None:
@@ -237,13 +242,9 @@ def _mask_seen(scores: FloatArray, matrix: csr_matrix, rows: IntArray) -> None:
 
 
 def _top_k(scores: FloatArray, k: int) -> IntArray:
-    """Columns of the ``k`` highest scores per row, best first (-inf scores may be included)."""
-    k = min(k, scores.shape[1])
-    if k == 0:
-        return np.empty((scores.shape[0], 0), dtype=np.int64)
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
-    return np.asarray(np.take_along_axis(part, order, axis=1), dtype=np.int64)
+    """Columns of the ``k`` highest scores per row, best first (-inf scores may be included;
+    :func:`crmind.recommend.topk.top_k`)."""
+    return top_k(scores, k)
 
 
 def _diversify(

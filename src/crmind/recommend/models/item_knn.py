@@ -15,9 +15,8 @@ from scipy.sparse import csr_matrix
 
 from crmind.errors import ConfigurationError
 from crmind.recommend.base import FloatArray, IntArray, Recommender
+from crmind.recommend.cooccurrence import cooccurrence_blocks
 from crmind.recommend.reasons import SparseWeights, explain_by_strongest
-
-BLOCK_ITEMS = 2048
 
 
 class ItemKNNRecommender(Recommender):
@@ -45,7 +44,7 @@ class ItemKNNRecommender(Recommender):
 
     def _score_rows(self, rows: IntArray) -> FloatArray:
         scores = self.user_items_[rows] @ self.similarity_
-        return np.asarray(scores.todense(), dtype=np.float32)
+        return np.asarray(scores.toarray(), dtype=np.float32)
 
     def _explain(self, rows: IntArray, items: IntArray) -> list[str]:
         return explain_by_strongest(
@@ -68,16 +67,14 @@ def _knn_similarity(user_items: csr_matrix, neighbours: int, shrink: float) -> c
     per item, computed in blocks of items."""
     norms = np.sqrt(np.asarray(user_items.multiply(user_items).sum(axis=0)).ravel())
     n_items = user_items.shape[1]
+    keep = min(neighbours, n_items - 1)
+    if keep <= 0:
+        return csr_matrix((n_items, n_items), dtype=np.float32)
     rows, cols, values = [], [], []
-    item_users = csr_matrix(user_items.T)
-    for start in range(0, n_items, BLOCK_ITEMS):
-        stop = min(start + BLOCK_ITEMS, n_items)
-        dots = np.asarray((item_users[start:stop] @ user_items).todense(), dtype=np.float32)
+    for start, dots in cooccurrence_blocks(user_items):
+        stop = start + dots.shape[0]
         dots /= np.outer(norms[start:stop], norms) + shrink + 1e-12
         dots[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        keep = min(neighbours, n_items - 1)
-        if keep <= 0:
-            continue
         top = np.argpartition(-dots, keep - 1, axis=1)[:, :keep]
         picked = np.take_along_axis(dots, top, axis=1)
         nonzero = picked > 0
@@ -85,8 +82,6 @@ def _knn_similarity(user_items: csr_matrix, neighbours: int, shrink: float) -> c
         rows.append(block_rows[nonzero])
         cols.append(top[nonzero])
         values.append(picked[nonzero])
-    if not rows:
-        return csr_matrix((n_items, n_items), dtype=np.float32)
     return csr_matrix(
         (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
         shape=(n_items, n_items),

@@ -4,7 +4,9 @@ bought item adding most to each recommendation."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from crmind.recommend import cooccurrence
 from crmind.recommend.models.item_knn import ItemKNNRecommender
 from tests.recommend.models.reason_check import (
     check_reasons_name_the_strongest_bought_item,
@@ -12,11 +14,20 @@ from tests.recommend.models.reason_check import (
 )
 
 
-def test_similarity_is_cosine_with_shrinkage_keeping_the_top_neighbours() -> None:
-    model = ItemKNNRecommender(neighbours=5, shrink=2.0).fit(random_baskets())
-    binary = (model.data_.matrix.toarray() > 0).astype(np.float64)
-    norms = np.sqrt(binary.sum(axis=0))
-    cosine = binary.T @ binary / (np.outer(norms, norms) + 2.0)
+@pytest.mark.parametrize("binary", [True, False])
+@pytest.mark.parametrize("catalogue", ["dense", "banded"])
+def test_similarity_is_cosine_with_shrinkage_keeping_the_top_neighbours(
+    binary: bool, catalogue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if catalogue == "banded":  # a catalogue too large for one dense item x item matrix
+        monkeypatch.setattr(cooccurrence, "DENSE_ITEMS", 40)
+        monkeypatch.setattr(cooccurrence, "BLOCK_ITEMS", 16)
+    model = ItemKNNRecommender(neighbours=5, shrink=2.0, binary=binary).fit(random_baskets())
+    values = model.data_.matrix.toarray().astype(np.float64)
+    if binary:
+        values = (values > 0).astype(np.float64)
+    norms = np.sqrt((values**2).sum(axis=0))
+    cosine = values.T @ values / (np.outer(norms, norms) + 2.0)
     np.fill_diagonal(cosine, 0.0)
     similarity = model.similarity_.toarray()
     assert (np.count_nonzero(similarity, axis=1) <= 5).all()

@@ -257,6 +257,7 @@ def test_merge_moves_every_source_row_and_keeps_the_totals(store: Store) -> None
         "feedback": 1,
         "conversations": 1,
         "customer_identities": 2,
+        "consents": 0,
         "customers": 0,
     }
     assert web.previous_merged_into is None
@@ -496,6 +497,8 @@ def test_every_reference_to_a_customer_is_either_moved_or_derived() -> None:
         # the words of the customer row's own (encrypted) names; search finds a merged
         # customer's survivor through them
         ("customer_search_tokens", "customer_id"),
+        # recomputed from events and the next analysis run
+        ("customer_live_state", "customer_id"),
     }
     references = {
         (table.name, fk.parent.name)
@@ -505,3 +508,17 @@ def test_every_reference_to_a_customer_is_either_moved_or_derived() -> None:
     }
     moved = {(table.name, column) for table, column in REPOINTED}
     assert references == moved | derived_or_audit
+
+
+def test_a_merged_customer_consents_follow_to_the_survivor_and_back(store: Store) -> None:
+    from crmind.services.consents import current_consents, record_consent
+
+    engine = store.engine
+    record_consent(
+        engine, store.ann_web, "marketing_email", "withdraw", source="web form", actor="test"
+    )
+    [merge_id] = merge_customers(engine, store.ann, [store.ann_web], probability=0.99)
+    assert current_consents(engine, store.ann)["marketing_email"].granted is False
+    unmerge(engine, merge_id)
+    assert "marketing_email" not in current_consents(engine, store.ann)
+    assert current_consents(engine, store.ann_web)["marketing_email"].granted is False

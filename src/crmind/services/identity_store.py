@@ -33,6 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crmind.errors import NotFoundError, StoreError
 from crmind.store.schema import (
+    Consent,
     Conversation,
     Customer,
     CustomerIdentity,
@@ -50,6 +51,7 @@ REPOINTED: tuple[tuple[Table, str], ...] = (
     (table_of(Feedback), "customer_id"),
     (table_of(Conversation), "customer_id"),
     (table_of(CustomerIdentity), "customer_id"),
+    (table_of(Consent), "customer_id"),
     (table_of(Customer), "merged_into"),
 )
 """(table, column) pairs that follow a customer into a merge; ``moved`` is keyed by table name."""

@@ -203,3 +203,26 @@ def test_no_key_search_token_or_derived_row_of_the_person_is_left(store: Engine)
     assert sum(left().values()) > 0
     erase_customer(store, person, actor=ACTOR)
     assert left() == dict.fromkeys(left(), 0)
+
+
+def test_an_address_known_only_from_an_order_is_blanked_in_rejected_rows(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from crmind.ingest.fields import ImportKind
+    from crmind.services.importing import ImportRequest, import_file
+
+    build_store(engine, tmp_path, analyse=False)
+    second = "zq.second.address@privacy-example.org"
+    orders = tmp_path / "more_orders.csv"
+    orders.write_text(
+        "order,customer_id,email,amount,date,sku\n"
+        f"P-1,{TARGET.key},{second},20,2024-05-01,SKU1\n"
+        f"P-2,{TARGET.key},{second},20,not-a-date,SKU1\n",  # rejected, with the address
+        encoding="utf-8",
+    )
+    import_file(engine, ImportRequest(kind=ImportKind.ORDERS, path=orders, source="shop"))
+    with engine.connect() as conn:
+        raws = conn.execute(text("SELECT raw FROM import_rejects")).scalars().all()
+    assert any(second in raw for raw in raws)  # the reject names the second address
+    erase_customer(engine, customer_id_of(engine), actor=ACTOR)
+    assert not any(second in value for value in _text_values(engine))

@@ -265,11 +265,17 @@ def _traces(conn: Connection, ids: list[int], contacts: list[dict[str, Any]]) ->
         if name and " " in str(name).strip():
             values.add(str(name).strip())
     identities = conn.execute(
-        select(CustomerIdentity.value).where(
-            CustomerIdentity.customer_id.in_(ids), CustomerIdentity.kind.in_(("email", "phone"))
+        select(CustomerIdentity.kind, CustomerIdentity.encrypted_value).where(
+            CustomerIdentity.customer_id.in_(ids),
+            CustomerIdentity.kind.in_(("email", "phone")),
+            CustomerIdentity.encrypted_value.is_not(None),
         )
     )
-    values.update(str(value) for value in identities.scalars())
+    cipher = cipher_of(conn)
+    for kind, encrypted in identities:  # e-mails and phones seen only on orders
+        plain = cipher.decrypt(encrypted, f"customer_identities.{kind}")
+        if plain:
+            values.add(plain)
     return {value.lower() for value in values if len(value) >= 5}
 
 

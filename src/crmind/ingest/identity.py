@@ -69,13 +69,14 @@ def resolve_customers(
     conn: Connection,
     source: str,
     people: pl.DataFrame,
-    import_run_id: int,
+    import_run_id: int | None,
     profile_columns: tuple[str, ...] = (),
     *,
     cipher: FieldCipher,
 ) -> Resolution:
     """Find or create the customer of every row of ``people``.
 
+    ``import_run_id`` names the import that writes them (None for events sent to the API).
     ``people`` has ``_row``, ``customer_key``, ``email``, ``phone`` (plain, normalised) and the
     ``profile_columns`` (customers' table columns, plain) used to fill a newly created customer
     from its first row; ``cipher`` encrypts and hashes them.
@@ -179,7 +180,7 @@ def _create_customers(
     conn: Connection,
     firsts: pl.DataFrame,
     profile_columns: tuple[str, ...],
-    import_run_id: int,
+    import_run_id: int | None,
     cipher: FieldCipher,
 ) -> list[int]:
     if firsts.height == 0:
@@ -207,7 +208,7 @@ def _record_identities(
     source: str,
     keyed: pl.DataFrame,
     known: dict[tuple[str, str], int],
-    import_run_id: int,
+    import_run_id: int | None,
     cipher: FieldCipher,
 ) -> None:
     frames = []

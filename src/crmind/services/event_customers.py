@@ -93,7 +93,7 @@ def with_customers(conn: Connection, frame: pl.DataFrame) -> tuple[pl.DataFrame,
                 conn,
                 str(source),
                 people,
-                None,  # type: ignore[arg-type]  # events come from no import run
+                None,  # events come from no import run
                 ("email", "phone"),
                 cipher=cipher,
             )

@@ -3,6 +3,7 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -221,3 +222,21 @@ def test_the_live_stage_is_what_the_next_analysis_run_says(engine: Engine) -> No
     state = live_state(engine, lapsed)
     assert state is not None
     assert (state["purchases"], state["analysis_run_id"]) == (0, second.run_id)
+
+
+def test_batches_sent_at_once_for_one_new_person_make_one_customer(engine: Engine) -> None:
+    """Writes are serialised: concurrent batches naming the same new e-mail share a customer."""
+    batches = [
+        [ev(f"t{thread}-{i}", email="new@example.com", days=i) for i in range(20)]
+        for thread in range(4)
+    ]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda batch: record_events(engine, batch), batches))
+    assert sum(r.customers_created for r in results) == 1
+    assert sum(r.stored for r in results) == 80
+    with engine.connect() as conn:
+        owners = conn.execute(select(Event.customer_id).distinct()).scalars().all()
+    assert len(owners) == 1
+    state = live_state(engine, int(owners[0] or 0))
+    assert state is not None
+    assert state["event_counts"] == {"page_view": 80}

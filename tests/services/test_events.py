@@ -240,3 +240,19 @@ def test_batches_sent_at_once_for_one_new_person_make_one_customer(engine: Engin
     state = live_state(engine, int(owners[0] or 0))
     assert state is not None
     assert state["event_counts"] == {"page_view": 80}
+
+
+def test_a_customer_who_withdrew_profiling_gets_no_live_state(engine: Engine) -> None:
+    from crmind.services.consents import record_consent
+
+    record_events(engine, [ev("v1", customer_key="C1"), ev("w1", customer_key="C2")])
+    withdrawn = customer_of(engine, "v1")
+    record_consent(engine, withdrawn, "profiling", "withdraw", source="call", actor="test")
+    assert live_state(engine, withdrawn) is None  # the withdrawal deleted it
+    result = record_events(
+        engine, [buy("p1", 2, customer_key="C1"), ev("w2", days=2, customer_key="C2")]
+    )
+    assert result.stored == 2  # the events themselves are kept
+    assert result.live_states_updated == 1
+    assert live_state(engine, withdrawn) is None
+    assert live_state(engine, customer_of(engine, "w1")) is not None

@@ -9,7 +9,7 @@ customers are left out too: their orders stay for accounting, but no profile is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -173,9 +173,15 @@ def current_consents(engine: Engine, customer_id: int) -> dict[str, ConsentRecor
     return in_force(consent_history(engine, customer_id))
 
 
-def withdrawn(bind: Engine | Connection, purpose: str) -> set[int]:
-    """Customers whose decision in force for ``purpose`` is a withdrawal."""
+def withdrawn(
+    bind: Engine | Connection, purpose: str, among: Collection[int] | None = None
+) -> set[int]:
+    """Customers (of ``among``, when given) whose decision in force for ``purpose`` is a
+    withdrawal."""
     check_purpose(purpose)
+    conditions = [Consent.purpose == purpose]
+    if among is not None:
+        conditions.append(Consent.customer_id.in_(sorted(among)))
     newest = (
         select(
             Consent.customer_id,
@@ -187,22 +193,26 @@ def withdrawn(bind: Engine | Connection, purpose: str) -> set[int]:
             )
             .label("position"),
         )
-        .where(Consent.purpose == purpose)
+        .where(*conditions)
         .subquery()
     )
     query = select(newest.c.customer_id).where(newest.c.position == 1, newest.c.granted.is_(False))
     return _ids(bind, query)
 
 
-def erased_customers(bind: Engine | Connection) -> set[int]:
-    """Customers whose personal data was erased."""
-    return _ids(bind, select(Erasure.customer_id).distinct())
+def erased_customers(bind: Engine | Connection, among: Collection[int] | None = None) -> set[int]:
+    """Customers (of ``among``, when given) whose personal data was erased."""
+    query = select(Erasure.customer_id).distinct()
+    if among is not None:
+        query = query.where(Erasure.customer_id.in_(sorted(among)))
+    return _ids(bind, query)
 
 
-def profiling_excluded(bind: Engine | Connection) -> set[int]:
-    """Customers of whom no profile, segment membership, score or recommendation is stored:
-    those who withdrew profiling consent, and those erased."""
-    return withdrawn(bind, PROFILING) | erased_customers(bind)
+def profiling_excluded(bind: Engine | Connection, among: Collection[int] | None = None) -> set[int]:
+    """Customers (of ``among``, when given) of whom no profile, segment membership, score,
+    recommendation or live state is stored: those who withdrew profiling consent, and those
+    erased."""
+    return withdrawn(bind, PROFILING, among) | erased_customers(bind, among)
 
 
 def without_excluded(

@@ -36,6 +36,7 @@ from crmind.analytics.live import (
     purchase_rhythm,
 )
 from crmind.analytics.profile import LAST_GAP_DAYS
+from crmind.services.consents import profiling_excluded, without_excluded
 from crmind.store.bulk import select_by_keys, upsert
 from crmind.store.schema import CustomerLiveState, CustomerProfile, ModelRun, Order, table_of
 
@@ -69,8 +70,12 @@ def update_live_state(
     conn: Connection, events: pl.DataFrame, thresholds: LifecycleThresholds
 ) -> int:
     """Fold newly stored ``events`` (customer_id, event_type, occurred_at, amount) into their
-    customers' live state; returns how many customers' rows were written."""
+    customers' live state; returns how many customers' rows were written. Customers who
+    withdrew profiling consent (or were erased) get no live state: it is profiling."""
     mine = events.filter(pl.col(c.CUSTOMER_ID).is_not_null())
+    if mine.height:
+        excluded = profiling_excluded(conn, set(mine[c.CUSTOMER_ID].to_list()))
+        mine = without_excluded(mine, excluded)
     if mine.height == 0:
         return 0
     run_id, run_end = _latest_run(conn)

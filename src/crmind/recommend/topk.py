@@ -48,7 +48,8 @@ def top_k(scores: Scores, k: int) -> Columns:
     leftover = np.arange(groups * GROUP_SIZE, width, dtype=np.int64)
     if leftover.size:
         candidates = np.hstack([candidates, np.broadcast_to(leftover, (n_rows, leftover.size))])
-    best = plain_top_k(np.take_along_axis(scores, candidates, axis=1), k)
+    flat = candidates + width * np.arange(n_rows, dtype=np.int64)[:, None]
+    best = plain_top_k(np.ascontiguousarray(scores).reshape(-1).take(flat), k)
     return np.take_along_axis(candidates, best, axis=1)
 
 

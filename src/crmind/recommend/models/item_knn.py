@@ -5,6 +5,10 @@ shrinkage ``sim = dot / (norm_i * norm_j + shrink)`` so that pairs seen by few u
 and only each item's ``neighbours`` most similar items kept (a sparse model). A user's score for
 an item is the sum of its similarities to the items the user has. The reason names the bought
 item that contributed most: "bought together with <item>".
+
+The item-item dot products come in dense blocks of item rows from
+:mod:`crmind.recommend.cooccurrence` (long baskets through BLAS, short ones sparse on one
+triangle); each block is scaled and cut to its top neighbours at once.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from crmind.api.routes import ROUTERS
 from crmind.config import Settings
 from crmind.errors import ConfigurationError
 from crmind.privacy.keys import has_explicit_secret
+from crmind.services.audit import AuditWriter
 from crmind.services.setup import ensure_cipher, open_store, require_current_schema
 
 logger = logging.getLogger(__name__)
@@ -52,10 +53,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         own_engine = engine is None
         store = ensure_cipher(engine, settings) if engine is not None else open_store(settings)
         require_current_schema(store)
-        holder["state"] = app.state.crmind = ApiState(settings=settings, engine=store)
+        state = ApiState(settings=settings, engine=store, audit=AuditWriter(store))
+        holder["state"] = app.state.crmind = state
         try:
             yield
         finally:
+            state.audit.close()
             if own_engine:
                 store.dispose()
 
@@ -64,9 +67,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # crmind runs offline: no OpenTelemetry, and no per-request look-up of its providers
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_problem_handlers(app)
-    app.add_middleware(AuditMiddleware, engine_of=lambda: holder["state"].engine)
+    app.add_middleware(AuditMiddleware, writer_of=lambda: holder["state"].audit)
     for router in ROUTERS:
         app.include_router(router)
     return app

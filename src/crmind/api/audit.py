@@ -3,16 +3,15 @@ data) and, for every change (POST, PUT, PATCH, DELETE), one record of it with it
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
-from typing import Any
+from collections.abc import Callable
 
-import anyio.to_thread
-from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crmind.services.access import Principal
-from crmind.services.audit import AuditRecord, record
+from crmind.services.audit import AuditRecord, AuditWriter
 
 logger = logging.getLogger(__name__)
 
@@ -20,9 +19,9 @@ CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class AuditMiddleware:
-    def __init__(self, app: ASGIApp, engine_of: Any) -> None:
+    def __init__(self, app: ASGIApp, writer_of: Callable[[], AuditWriter]) -> None:
         self.app = app
-        self.engine_of = engine_of  # a callable giving the engine once the app has started
+        self.writer_of = writer_of  # gives the app's audit writer once the app has started
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,8 +60,7 @@ class AuditMiddleware:
         records = [dataclasses.replace(r, status_code=r.status_code or status) for r in records]
         if not records:
             return
-        engine: Engine = self.engine_of()
         try:
-            await anyio.to_thread.run_sync(lambda: record(engine, *records))
+            await asyncio.wrap_future(self.writer_of().submit(records))
         except Exception:  # the response is sent; losing an audit record must be loud
             logger.exception("could not write %d audit records", len(records))

@@ -22,7 +22,7 @@ from crmind.access.roles import Permission, allows
 from crmind.api.ratelimit import RateLimiter
 from crmind.config import Settings
 from crmind.services.access import Principal, authenticate_key, mark_keys_used
-from crmind.services.audit import AuditRecord
+from crmind.services.audit import AuditRecord, AuditWriter
 
 KEY_CACHE_SECONDS = 10.0
 LAST_USED_FLUSH_SECONDS = 60.0
@@ -34,6 +34,7 @@ class ApiState:
 
     settings: Settings
     engine: Engine
+    audit: AuditWriter
     limiter: RateLimiter = field(default_factory=RateLimiter)
     key_cache: dict[str, tuple[float, Principal | None]] = field(default_factory=dict)
     used_keys: set[int] = field(default_factory=set)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import getpass
+import queue
+import threading
+from collections.abc import Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -103,3 +107,66 @@ def search(engine: Engine, query: AuditQuery) -> tuple[list[dict[str, Any]], int
             for entry in entries
         ]
     return rows, int(count or 0)
+
+
+class AuditWriter:
+    """Writes audit records from many threads in group commits.
+
+    Each caller waits on the future ``submit`` returns until its records are committed; records
+    submitted while a write is under way are written together in the next transaction, so a
+    busy server commits once for many requests instead of once each, and one writer never
+    competes with itself for SQLite's write lock.
+    """
+
+    def __init__(self, engine: Engine, max_batch: int = 2_000) -> None:
+        self._engine = engine
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[tuple[list[AuditRecord], Future[None]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread = threading.Thread(target=self._run, name="crmind-audit", daemon=True)
+        self._thread.start()
+
+    def submit(self, records: Iterable[AuditRecord]) -> Future[None]:
+        """Queue ``records``; the future completes when they are committed (or fails)."""
+        future: Future[None] = Future()
+        self._queue.put((list(records), future))
+        return future
+
+    def close(self) -> None:
+        """Write what is queued, then stop the writer thread."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            stopping = False
+            while len(batch) < self._max_batch:
+                try:
+                    waiting = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if waiting is None:
+                    stopping = True
+                    break
+                batch.append(waiting)
+            self._write(batch)
+            if stopping:
+                return
+
+    def _write(self, batch: list[tuple[list[AuditRecord], Future[None]]]) -> None:
+        try:
+            record(self._engine, *(r for records, _ in batch for r in records))
+        except Exception as exc:
+            if len(batch) == 1:  # the caller learns that its records are not stored
+                batch[0][1].set_exception(exc)
+                return
+            for item in batch:  # one caller's bad record must not cost the others theirs
+                self._write([item])
+        else:
+            for _, future in batch:
+                future.set_result(None)

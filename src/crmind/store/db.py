@@ -32,6 +32,10 @@ SQLITE_PRAGMAS = (
 )
 
 
+POOL_SIZE = 20
+POOL_OVERFLOW = 30
+
+
 def _set_sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     for pragma in SQLITE_PRAGMAS:
@@ -64,6 +68,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+    if path is not None or parsed.get_backend_name() == "postgresql":
+        # The API serves from up to 40 worker threads: a pool that small that connections are
+        # opened and closed under load (each SQLite open runs the pragmas) costs more than
+        # idle connections do.
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:

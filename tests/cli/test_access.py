@@ -72,3 +72,17 @@ def test_the_audit_log_lists_what_the_commands_changed(tmp_path: Path) -> None:
         ("create", "users"),
     ]
     assert all(e["actor"].startswith("cli:") for e in entries)
+
+
+def test_an_import_and_a_customer_view_from_the_shell_are_audited(tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("customer_id,name,email\nK1,Ann Lee,ann@example.com\n", encoding="utf-8")
+    assert _invoke(tmp_path, "import", "customers", str(people), "--source", "shop")[0] == 0
+    code, out, _ = _invoke(tmp_path, "customer", "1")
+    assert code == 0
+    assert "Ann Lee" in out
+    entries = json.loads(_invoke(tmp_path, "audit", "--json")[1])["data"]
+    assert [(e["action"], e["resource"], e["customer_id"]) for e in entries] == [
+        ("read", "customers", 1),
+        ("import", "import_runs", None),
+    ]

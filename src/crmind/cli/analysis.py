@@ -24,6 +24,7 @@ from crmind.cli.recommend import recommend_step
 from crmind.cli.text import text_step
 from crmind.config import Settings
 from crmind.services.analysis import STEPS, AnalysisOptions, AnalysisResult, run_analysis
+from crmind.services.audit import AuditRecord, cli_actor, record
 from crmind.services.customers import customer_view
 from crmind.services.evaluation import evaluate_clv_file
 from crmind.services.setup import init_store, open_store, require_current_schema
@@ -185,6 +186,16 @@ def customer(
         engine = open_store(current_settings())
         require_current_schema(engine)
         view = customer_view(engine, customer_id)
+        record(
+            engine,
+            AuditRecord(
+                actor=cli_actor(),
+                action="read",
+                resource="customers",
+                resource_id=str(customer_id),
+                customer_id=customer_id,
+            ),
+        )
     if as_json:
         console.print_json(json.dumps(asdict(view), default=str))
         return

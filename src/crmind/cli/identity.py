@@ -11,6 +11,8 @@ from rich.table import Table
 
 from crmind.cli.app import AsJson, app, console, current_settings, errors_as_messages, evaluate_app
 from crmind.identity.resolve import DEFAULT_THRESHOLD, ResolveOptions
+from crmind.services.audit import AuditRecord, cli_actor
+from crmind.services.audit import record as audit
 from crmind.services.identity import Duplicates, find_duplicates, merge_duplicates
 from crmind.services.identity_evaluation import evaluate_identity_files
 from crmind.services.identity_store import exclude_pair, merge_history, unmerge
@@ -84,6 +86,21 @@ def merge(
     with errors_as_messages():
         engine, _ = init_store(current_settings())
         found, result = merge_duplicates(engine, threshold=threshold, apply=apply)
+        if result is not None:
+            audit(
+                engine,
+                *(
+                    AuditRecord(
+                        actor=cli_actor(),
+                        action="merge",
+                        resource="customers",
+                        resource_id=str(cluster.survivor_id),
+                        customer_id=cluster.survivor_id,
+                        detail={"merge_ids": list(cluster.merge_ids)},
+                    )
+                    for cluster in result.merged
+                ),
+            )
     if as_json:
         payload: dict[str, Any] = {"applied": apply, "clusters": found.clusters}
         if result is not None:
@@ -120,6 +137,15 @@ def unmerge_command(
     with errors_as_messages():
         engine, _ = init_store(current_settings())
         unmerge(engine, merge_id)
+        audit(
+            engine,
+            AuditRecord(
+                actor=cli_actor(),
+                action="unmerge",
+                resource="identity_merges",
+                resource_id=str(merge_id),
+            ),
+        )
     console.print(f"merge {merge_id} undone")
 
 

@@ -16,6 +16,7 @@ from crmind.cli.app import (
 )
 from crmind.ingest.fields import ImportKind
 from crmind.ingest.presets import PRESETS
+from crmind.services.audit import AuditRecord, cli_actor, record
 from crmind.services.identity import merge_duplicates
 from crmind.services.importing import ImportRequest, ImportSummary, import_file
 from crmind.services.setup import init_store
@@ -32,6 +33,16 @@ def _run_import(request: ImportRequest, as_json: bool, resolve: bool = False) ->
 
         summary = import_file(
             engine, request, reports_dir=settings.data_dir / "reports", progress=report
+        )
+        record(
+            engine,
+            AuditRecord(
+                actor=cli_actor(),
+                action="import",
+                resource="import_runs",
+                resource_id=str(summary.run_id),
+                detail={"kind": request.kind.value, "file": str(request.path)},
+            ),
         )
         progress.update(task, description="done")
     resolved: dict[str, object] = {}

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from crmind.recommend import cooccurrence
+from crmind.recommend.models import item_knn
 from crmind.recommend.models.item_knn import ItemKNNRecommender
 from tests.recommend.models.reason_check import (
     check_reasons_name_the_strongest_bought_item,
@@ -55,3 +56,23 @@ def test_an_item_bought_before_is_said_so_when_seen_items_are_kept() -> None:
     assert bought.any()
     again = recommendations["reason"].to_numpy() == "you bought it before"
     assert (again == bought).all()
+
+
+@pytest.mark.parametrize(("share", "hubs_at_most"), [(0.2, 60), (0.05, 5), (1e9, 60)])
+def test_scores_are_the_bought_items_times_the_similarity_with_or_without_hub_columns(
+    share: float, hubs_at_most: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(item_knn, "HUB_SHARE", share)
+    monkeypatch.setattr(item_knn, "HUB_BYTES", 4 * 60 * hubs_at_most)
+    model = ItemKNNRecommender(neighbours=10, binary=False).fit(random_baskets())
+    hubs = model.hub_items_
+    assert hubs.size <= hubs_at_most
+    assert (hubs.size > 0) == (share < 1)
+    if share == 0.05:  # capped: the items most often a neighbour of bought items are kept
+        bought = model.user_items_.getnnz(axis=0)
+        reach = np.asarray((model.similarity_ > 0).T @ bought).ravel()
+        others = np.setdiff1d(np.arange(reach.size), hubs)
+        assert reach[hubs].min() >= reach[others].max()
+    rows = np.arange(model.data_.users.size)
+    expected = model.user_items_.toarray() @ model.similarity_.toarray()
+    np.testing.assert_allclose(model._score_rows(rows), expected, rtol=1e-6, atol=1e-7)

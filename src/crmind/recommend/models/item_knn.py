@@ -95,7 +95,10 @@ def _knn_similarity(user_items: csr_matrix, neighbours: int, shrink: float) -> c
     rows, cols, values = [], [], []
     for start, dots in cooccurrence_blocks(user_items):
         stop = start + dots.shape[0]
-        dots /= np.outer(norms[start:stop], norms) + shrink + 1e-12
+        scale = np.outer(norms[start:stop], norms)
+        scale += shrink
+        scale += 1e-12
+        dots /= scale
         dots[np.arange(stop - start), np.arange(start, stop)] = 0.0
         top = np.argpartition(-dots, keep - 1, axis=1)[:, :keep]
         picked = np.take_along_axis(dots, top, axis=1)

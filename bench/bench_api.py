@@ -22,44 +22,26 @@ import json
 import os
 import platform
 import random
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from loadgen import LoadResult, run_open_loop
+from served import crmind_script, free_port, fresh_postgres_database, peak_rss_mib, serve
 
 RESULTS = Path(__file__).parent / "results"
-POSTGRES_ADMIN = os.environ.get(
-    "CRMIND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 STEP_RATES = (100, 200, 300, 400, 500, 600, 800, 1000, 1200, 1500)
 P99_LIMIT_MS = 50.0
-
-
-def _crmind() -> str:
-    script = shutil.which("crmind", path=str(Path(sys.executable).parent))
-    if script is None:
-        raise SystemExit("the crmind console script is not installed in this environment")
-    return script
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _build_store(url: str, data_dir: Path) -> None:
     started = time.perf_counter()
     subprocess.run(
-        [_crmind(), "--db", url, "--data-dir", str(data_dir), "demo"],
+        [crmind_script(), "--db", url, "--data-dir", str(data_dir), "demo"],
         check=True,
         capture_output=True,
     )
@@ -84,32 +66,6 @@ def _key_and_customers(url: str) -> tuple[str, list[int]]:
     engine.dispose()
     random.Random(0).shuffle(ids)
     return key, ids[:2000]
-
-
-def _peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
-
-
-def _serve(url: str, data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
-    command = [_crmind(), "--db", url, "--data-dir", str(data_dir), "serve", "--port", str(port)]
-    server = subprocess.Popen(
-        [*command, "--workers", str(workers)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    problem = server.stderr.read().decode(errors="replace") if server.stderr else ""
-    raise SystemExit(f"the server did not start: {problem}")
 
 
 def _summary(result: LoadResult) -> dict[str, Any]:
@@ -138,8 +94,8 @@ def _serve_and_load(
     name: str, url: str, data_dir: Path, workers: int, load: tuple[str, list[int], float, float]
 ) -> dict[str, Any]:
     key, ids, rate, seconds = load
-    port = _free_port()
-    server = _serve(url, data_dir, port, workers)
+    port = free_port()
+    server = serve(url, data_dir, port, workers)
     try:
         _load(port, key, ids, 50, 3)  # warm-up: imports, caches, connections
         fixed = _load(port, key, ids, rate, seconds)
@@ -165,7 +121,7 @@ def _serve_and_load(
             if not ok:
                 break
             sustained = float(step_rate)
-        peak = _peak_rss_mib(server.pid) + sum(_peak_rss_mib(pid) for pid in _children(server.pid))
+        peak = peak_rss_mib(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -180,11 +136,6 @@ def _serve_and_load(
     }
 
 
-def _children(pid: int) -> list[int]:
-    found = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in found.read_text().split()] if found.exists() else []
-
-
 def bench_database(
     name: str, url: str, data_dir: Path, rate: float, seconds: float, workers: list[int]
 ) -> list[dict[str, Any]]:
@@ -192,21 +143,6 @@ def bench_database(
     _build_store(url, data_dir)
     key, ids = _key_and_customers(url)
     return [_serve_and_load(name, url, data_dir, n, (key, ids, rate, seconds)) for n in workers]
-
-
-def _postgres_database() -> str | None:
-    from sqlalchemy import create_engine, text
-
-    try:
-        admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS crmind_bench_api"))
-            conn.execute(text("CREATE DATABASE crmind_bench_api"))
-        admin.dispose()
-    except Exception as exc:  # no server: the PostgreSQL case is skipped with the reason
-        print(f"PostgreSQL skipped: {exc}", flush=True)
-        return None
-    return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/crmind_bench_api"
 
 
 def _markdown(results: dict[str, Any]) -> str:
@@ -261,7 +197,7 @@ def main() -> None:
         cases += bench_database(
             "SQLite", sqlite_url, folder / "sqlite", args.rate, args.seconds, args.workers
         )
-        pg_url = None if args.skip_postgres else _postgres_database()
+        pg_url = None if args.skip_postgres else fresh_postgres_database("crmind_bench_api")
         if pg_url:
             cases += bench_database(
                 "PostgreSQL", pg_url, folder / "pg", args.rate, args.seconds, args.workers

@@ -26,24 +26,21 @@ import os
 import platform
 import random
 import resource
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).parent))
+from served import crmind_script, free_port, fresh_postgres_database, peak_rss_mib, serve
+
 RESULTS = Path(__file__).parent / "results"
-POSTGRES_ADMIN = os.environ.get(
-    "CRMIND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 MIX = (
     ("page_view", 0.70),
     ("cart_add", 0.12),
@@ -53,19 +50,6 @@ MIX = (
 )
 CHANNELS = ("web", "app", "email")
 RESEND = 50_000
-
-
-def _crmind() -> str:
-    script = shutil.which("crmind", path=str(Path(sys.executable).parent))
-    if script is None:
-        raise SystemExit("the crmind console script is not installed in this environment")
-    return script
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _events(n: int, customers: int, seed: int = 0) -> list[dict[str, Any]]:
@@ -145,35 +129,10 @@ async def _post_all(port: int, key: str, bodies: list[bytes], connections: int) 
     }
 
 
-def _peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
-
-
-def _serve(url: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [_crmind(), "--db", url, "--data-dir", str(data_dir), "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    problem = server.stderr.read().decode(errors="replace") if server.stderr else ""
-    raise SystemExit(f"the server did not start: {problem}")
-
-
 def _prepare(url: str, data_dir: Path) -> str:
     """A migrated empty store and an admin key without a rate limit worth the name."""
     subprocess.run(
-        [_crmind(), "--db", url, "--data-dir", str(data_dir), "init"],
+        [crmind_script(), "--db", url, "--data-dir", str(data_dir), "init"],
         check=True,
         capture_output=True,
     )
@@ -207,8 +166,8 @@ def bench_database(
     print(f"{name}: fresh store, {args.events:,} events in batches of {batch}", flush=True)
     bodies = _bodies(_events(args.events, args.customers), batch)
     key = _prepare(url, data_dir)
-    port = _free_port()
-    server = _serve(url, data_dir, port)
+    port = free_port()
+    server = serve(url, data_dir, port)
     try:
         run = asyncio.run(_post_all(port, key, bodies, args.connections))
         rate = args.events / run["seconds"]
@@ -217,7 +176,7 @@ def bench_database(
         again = asyncio.run(_post_all(port, key, resend_bodies, args.connections))
         resent = len(resend_bodies) * batch
         print(f"  resend: {resent / again['seconds']:,.0f} duplicate events/s", flush=True)
-        peak = _peak_rss_mib(server.pid)
+        peak = peak_rss_mib(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -238,21 +197,6 @@ def bench_database(
         "server_peak_rss_mib": peak,
         "stored": counts,
     }
-
-
-def _postgres_database() -> str | None:
-    from sqlalchemy import create_engine, text
-
-    try:
-        admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS crmind_bench_events"))
-            conn.execute(text("CREATE DATABASE crmind_bench_events"))
-        admin.dispose()
-    except Exception as exc:  # no server: the PostgreSQL case is skipped with the reason
-        print(f"PostgreSQL skipped: {exc}", flush=True)
-        return None
-    return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/crmind_bench_events"
 
 
 def _markdown(results: dict[str, Any]) -> str:
@@ -317,7 +261,7 @@ def main() -> None:
             sqlite_url = f"sqlite:///{folder / 'events.db'}"
             cases.append(bench_database("SQLite", sqlite_url, folder / "sqlite", batch, args))
     for batch in batches:
-        pg_url = None if args.skip_postgres else _postgres_database()
+        pg_url = None if args.skip_postgres else fresh_postgres_database("crmind_bench_events")
         if pg_url:
             with tempfile.TemporaryDirectory() as tmp:
                 cases.append(bench_database("PostgreSQL", pg_url, Path(tmp), batch, args))

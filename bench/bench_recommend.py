@@ -690,6 +690,7 @@ def _markdown(report: Result) -> str:
         "building the result frame and the reasons — what the peers do;",
         "*peak MiB*: the process's max RSS; *load MiB*: its peak after",
         "reading the data, before the model; *seconds*: the whole process. The time is one run",
+        "(the median of *runs* for the compared cases, see below)",
         "on a machine that may be shared: load average (1, 5, 15 min) "
         f"{report['load_average_1_5_15_min']['start']} at the start, "
         f"{report['load_average_1_5_15_min']['end']} at the end, on "

@@ -15,6 +15,7 @@ from crmind.services.analysis_store import latest_run
 from crmind.services.feedback_text import RUN_KIND, TopicSummary, topic_summaries
 from crmind.services.orders_query import finite
 from crmind.store.schema import Feedback, FeedbackAnalysis, FeedbackTopic, FeedbackTopicMember
+from crmind.store.sorting import sort_clauses
 
 FeedbackSort = Literal["occurred_at", "-occurred_at", "score", "-score", "id", "-id"]
 
@@ -73,14 +74,8 @@ def search_feedback(engine: Engine, query: FeedbackQuery) -> tuple[list[dict[str
         conditions.append(Feedback.occurred_at < query.until)
     if query.alerts_only:
         conditions.append(analysis.c.alert.is_not(None))
-    column: Any = {
-        "occurred_at": Feedback.occurred_at,
-        "score": analysis.c.score,
-        "id": Feedback.id,
-    }[query.sort.lstrip("-")]
-    descending = query.sort.startswith("-")
-    order = column.desc().nulls_last() if descending else column.asc().nulls_last()
-    tie = Feedback.id.desc() if descending else Feedback.id.asc()
+    columns = {"occurred_at": Feedback.occurred_at, "score": analysis.c.score, "id": Feedback.id}
+    order, tie = sort_clauses(query.sort, columns, Feedback.id, nulls_last=True)
     base = (
         select(
             Feedback,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from crmind.errors import NotFoundError
 from crmind.store.schema import ImportReject, ImportRun
+from crmind.store.sorting import sort_clauses
 
 ImportSort = Literal["id", "-id", "started_at", "-started_at"]
 
@@ -56,10 +57,9 @@ def search_import_runs(engine: Engine, query: ImportQuery) -> tuple[list[dict[st
         conditions.append(ImportRun.status == query.status)
     if query.source is not None:
         conditions.append(ImportRun.source == query.source)
-    column: Any = {"id": ImportRun.id, "started_at": ImportRun.started_at}[query.sort.lstrip("-")]
-    descending = query.sort.startswith("-")
-    order = column.desc() if descending else column.asc()
-    tie = ImportRun.id.desc() if descending else ImportRun.id.asc()
+    order, tie = sort_clauses(
+        query.sort, {"id": ImportRun.id, "started_at": ImportRun.started_at}, ImportRun.id
+    )
     with Session(engine) as session:
         count = session.scalar(select(func.count()).select_from(ImportRun).where(*conditions))
         rows = session.scalars(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from crmind.errors import NotFoundError
 from crmind.store.schema import ModelRun
+from crmind.store.sorting import sort_clauses
 
 RunSort = Literal["started_at", "-started_at", "id", "-id"]
 
@@ -58,10 +59,9 @@ def search_runs(engine: Engine, query: RunQuery) -> tuple[list[dict[str, Any]], 
         conditions.append(ModelRun.kind == query.kind)
     if query.status is not None:
         conditions.append(ModelRun.status == query.status)
-    column: Any = {"started_at": ModelRun.started_at, "id": ModelRun.id}[query.sort.lstrip("-")]
-    descending = query.sort.startswith("-")
-    order = column.desc() if descending else column.asc()
-    tie = ModelRun.id.desc() if descending else ModelRun.id.asc()
+    order, tie = sort_clauses(
+        query.sort, {"started_at": ModelRun.started_at, "id": ModelRun.id}, ModelRun.id
+    )
     with Session(engine) as session:
         count = session.scalar(select(func.count()).select_from(ModelRun).where(*conditions))
         rows = session.scalars(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from crmind.errors import NotFoundError
 from crmind.store.schema import Order, OrderLine, Product
+from crmind.store.sorting import sort_clauses
 
 OrderSort = Literal["occurred_at", "-occurred_at", "id", "-id", "amount", "-amount"]
 
@@ -81,14 +82,12 @@ def search_orders(engine: Engine, query: OrderQuery) -> tuple[list[dict[str, Any
     if query.source is not None:
         conditions.append(Order.source == query.source)
     totals = _totals()
-    descending = query.sort.startswith("-")
-    column: Any = {
+    columns = {
         "occurred_at": Order.occurred_at,
         "id": Order.id,
         "amount": func.coalesce(totals.c.amount, 0.0),
-    }[query.sort.lstrip("-")]
-    order = column.desc() if descending else column.asc()
-    tie = Order.id.desc() if descending else Order.id.asc()
+    }
+    order, tie = sort_clauses(query.sort, columns, Order.id)
     with Session(engine) as session:
         count = session.scalar(select(func.count()).select_from(Order).where(*conditions))
         rows = session.execute(

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert
 
 from crmind import columns as c
 from crmind.errors import ModelDataError
@@ -33,10 +33,11 @@ from crmind.recommend.base import RANK, REASON, SCORE
 from crmind.recommend.data import ITEM, USER, interactions_from_lines
 from crmind.recommend.evaluate import evaluate_ranking
 from crmind.recommend.registry import BASELINE, make_recommender
+from crmind.services import customer_queries
 from crmind.services.analysis_store import finish_model_run, latest_run, start_model_run
 from crmind.services.consents import profiling_excluded, without_excluded
 from crmind.store.frames import order_lines, read_sql
-from crmind.store.schema import Product, Recommendation, table_of
+from crmind.store.schema import Recommendation, table_of
 
 logger = logging.getLogger(__name__)
 
@@ -227,17 +228,7 @@ def stored_recommendations(engine: Engine, customer_id: int) -> pl.DataFrame:
         return pl.DataFrame(schema={**columns, "reason": pl.String})
     with engine.connect() as conn:
         rows = conn.execute(
-            select(
-                Recommendation.rank,
-                Recommendation.product_id,
-                Product.name,
-                Product.description,
-                Recommendation.score,
-                Recommendation.reason,
-            )
-            .join(Product, Product.id == Recommendation.product_id)
-            .where(Recommendation.model_run_id == run.id, Recommendation.customer_id == customer_id)
-            .order_by(Recommendation.rank)
+            customer_queries.RECOMMENDATIONS, {"run_id": run.id, "customer_id": customer_id}
         ).all()
     return pl.DataFrame(
         [(r[0], r[1], r[2] or r[3], r[4], r[5]) for r in rows],

@@ -18,6 +18,7 @@ from crmind.errors import CrmindError, NotFoundError
 from crmind.services.orders_query import finite
 from crmind.store.db import unit_of_work
 from crmind.store.schema import Conversation, Message
+from crmind.store.sorting import sort_clauses
 
 TicketSort = Literal["created_at", "-created_at", "updated_at", "-updated_at", "id", "-id"]
 STATUSES = ("open", "pending", "closed")
@@ -91,14 +92,12 @@ def search_tickets(engine: Engine, query: TicketQuery) -> tuple[list[dict[str, A
         conditions.append(Conversation.origin == query.origin)
     if query.priority is not None:
         conditions.append(Conversation.priority == query.priority)
-    column: Any = {
+    columns = {
         "created_at": Conversation.created_at,
         "updated_at": Conversation.updated_at,
         "id": Conversation.id,
-    }[query.sort.lstrip("-")]
-    descending = query.sort.startswith("-")
-    order = column.desc() if descending else column.asc()
-    tie = Conversation.id.desc() if descending else Conversation.id.asc()
+    }
+    order, tie = sort_clauses(query.sort, columns, Conversation.id)
     counts = (
         select(Message.conversation_id, func.count(Message.id).label("messages"))
         .group_by(Message.conversation_id)

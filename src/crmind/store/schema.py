@@ -472,6 +472,8 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
     updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    language: Mapped[str | None] = mapped_column(String(10))
+    state: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
 
 class Message(Base):
@@ -487,6 +489,7 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text)
     intent: Mapped[str | None] = mapped_column(String(100))
     confidence: Mapped[float | None] = mapped_column(Double)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
 
 
@@ -520,6 +523,7 @@ TABLES_IN_ORDER = (
     "consents",
     "erasures",
     "customer_live_state",
+    "knowledge_articles",
 )
 """Tables in foreign-key order (parents first)."""
 
@@ -530,6 +534,7 @@ from crmind.store.schema_access import AuditEntry as AuditEntry  # noqa: E402
 from crmind.store.schema_access import Consent as Consent  # noqa: E402
 from crmind.store.schema_access import Erasure as Erasure  # noqa: E402
 from crmind.store.schema_access import User as User  # noqa: E402
+from crmind.store.schema_assistant import KnowledgeArticle as KnowledgeArticle  # noqa: E402
 from crmind.store.schema_live import CustomerLiveState as CustomerLiveState  # noqa: E402
 
 

@@ -83,6 +83,19 @@ class Settings(BaseSettings):
         default=365.0, gt=0, description="Recency over this many days: churned whatever the rhythm."
     )
 
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint of the assistant's optional language model, e.g. "
+        "http://127.0.0.1:11434/v1 (Ollama); unset: templated and retrieved answers only.",
+    )
+    llm_model: str | None = Field(default=None, description="Model name sent to that endpoint.")
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="Bearer key of that endpoint (hosted APIs); local ones need none."
+    )
+    llm_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Longest wait for one reply of the language model."
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _expand_data_dir(cls, value: Path) -> Path:

@@ -54,8 +54,14 @@ def test_an_added_negation_rejects_the_reply() -> None:
 
 
 def test_a_negation_the_sources_make_is_allowed() -> None:
-    sources = ["Sale items cannot be returned."]
+    sources = ["Sale items cannot be returned.", "Returns are accepted within 30 days."]
     assert check_grounding("Sale items cannot be returned.", sources).supported
+
+
+def test_a_negation_elsewhere_in_the_sources_does_not_vouch_for_another_sentence() -> None:
+    sources = ["Sale items cannot be returned.", "Returns are accepted within 30 days."]
+    check = check_grounding("Returns are not accepted within 30 days.", sources)
+    assert any("negates" in problem for problem in check.problems)
 
 
 def test_a_sentence_of_invented_words_is_rejected_even_without_numbers() -> None:

@@ -7,8 +7,9 @@ can be explained in one line per problem:
 - every *fact token* of the text must occur in the sources: numbers (amounts, quantities, days),
   tokens that mix letters and digits (order numbers, postcodes, dates such as ``2024-03-05``),
   e-mail addresses, URLs, month and weekday names, and number words ("thirty");
-- a negation ("not", "never", "cannot", 不, 没) must occur in the sources too, since adding one
-  turns a supported sentence into its opposite while keeping nearly every word;
+- a sentence with a negation ("not", "never", "cannot", 不, 没) needs a negated source sentence
+  with mostly the same words, since adding a "not" turns a supported sentence into its opposite
+  while keeping nearly every word;
 - every sentence must share most of its content words with the sources (token overlap, light
   stemming; Chinese by character), so whole claims cannot be invented from common words.
 
@@ -119,10 +120,15 @@ def check_grounding(
     problems: list[str] = []
     for fact in sorted(_shown(fact) for fact in _facts_of(text) - facts):
         problems.append(f"{fact!r} is not in the sources")
-    if _negated(text) and not _negated(source_text):
-        problems.append("the reply negates what the sources state")
+    negated_sources = [
+        _content_words(sentence) for sentence in split_sentences(source_text) if _negated(sentence)
+    ]
     for sentence in split_sentences(text):
         words = _content_words(sentence)
+        if _negated(sentence) and not any(
+            len(words & negated) >= min_overlap * len(words) for negated in negated_sources
+        ):
+            problems.append(f"sentence {_clip(sentence)!r} negates what the sources state")
         if not words:
             continue
         share = len(words & vocabulary) / len(words)

@@ -1,5 +1,6 @@
-"""The statements of the 360° view, built once at import (SQLAlchemy caches their compiled
-form), each taking the customer's id and the run ids as bound parameters."""
+"""The statements of the 360° view, built once at import, each taking the customer's id and the
+run ids as bound parameters. :mod:`crmind.services.customers` runs them as
+:class:`~crmind.store.prepared.Prepared` statements; other services may run them as usual."""
 
 from __future__ import annotations
 
@@ -82,6 +83,9 @@ SEGMENTS = (
     .where(Segment.model_run_id == _run, SegmentMember.customer_id == _customer)
 )
 
+SCORE_RUN_SLOTS: Final = ("analysis", *PREDICTION_RUNS)
+"""The runs whose scores the view shows, one bound parameter each (``score_run_0`` ...): a run
+kind with no completed run is bound to 0, which no run has."""
 SCORES = (
     select(
         CustomerScore.kind,
@@ -93,7 +97,12 @@ SCORES = (
     )
     .where(
         CustomerScore.customer_id == _customer,
-        CustomerScore.model_run_id.in_(bindparam("run_ids", expanding=True)),
+        CustomerScore.model_run_id.in_(
+            [
+                bindparam(f"score_run_{index}", type_=BigInteger)
+                for index in range(len(SCORE_RUN_SLOTS))
+            ]
+        ),
     )
     .order_by(CustomerScore.model_run_id)
 )

@@ -102,12 +102,16 @@ def maximise_likelihood(
             f"{model}: the likelihood is not finite at the fitted parameters "
             f"{np.exp(theta).round(6).tolist()}; the data cannot be fitted"
         )
-    if not result.success and float(np.max(np.abs(gradient))) > 1e-4:
+    at_bound = np.abs(theta) >= _LOG_BOUND - 1e-6
+    # A parameter that ran to its bound (data that hardly identify it, e.g. spends that never
+    # vary) leaves a flat, noisy likelihood where the line search may stop short: that is the
+    # warning below, not a failure.
+    if not result.success and float(np.max(np.abs(gradient))) > 1e-4 and not at_bound.any():
         raise ModelDataError(
             f"{model}: maximum-likelihood fit did not converge ({result.message}); "
             f"last parameters {np.exp(theta).round(6).tolist()}"
         )
-    if np.any(np.abs(theta) >= _LOG_BOUND - 1e-6):
+    if at_bound.any():
         logger.warning(
             "%s: a parameter reached its bound (%s): the data hardly identify it",
             model,

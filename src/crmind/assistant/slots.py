@@ -22,7 +22,7 @@ countries' numbers.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from crmind.ingest.cleaning.contacts import email_of, phone_of
@@ -52,31 +52,47 @@ class Slots:
     order_number: str | None = None
     email: str | None = None
     phone: str | None = None
+    rest: str = field(default="", compare=False)  # the text without the values
 
     @property
     def has_contact(self) -> bool:
         return self.email is not None or self.phone is not None
 
+    @property
+    def any(self) -> bool:
+        return self.order_number is not None or self.has_contact
+
 
 def parse_slots(text: str, expecting: Expecting = None) -> Slots:
-    """The slots of ``text`` (see the module docstring); ``expecting`` is what was asked for."""
+    """The slots of ``text`` (see the module docstring); ``expecting`` is what was asked for.
+    ``rest`` is the text without the values (cue words such as "order" stay)."""
     email = None
     for found in _EMAIL.finditer(text):
         email = email_of(found.group(0))
         if email:
             break
     rest = _EMAIL.sub(" ", text)
+    values = rest
     order = None
     cued = _ORDER_CUE.search(rest)
     if cued:
         order = cued.group("number")
         rest = rest[: cued.start()] + " " + rest[cued.end() :]
+        values = values[: cued.start("number")] + " " + values[cued.end("number") :]
     phone = _phone_in(rest, expecting)
     if phone:
         rest = rest.replace(phone, " ")
+        values = values.replace(phone, " ")
     if order is None:
         order = _bare_order(rest, expecting)
-    return Slots(order_number=_clean_order(order), email=email, phone=phone)
+        if order is not None:
+            values = values.replace(order, " ", 1)
+    return Slots(
+        order_number=_clean_order(order),
+        email=email,
+        phone=phone,
+        rest=" ".join(values.replace("#", " ").split()),
+    )
 
 
 def _phone_in(text: str, expecting: Expecting) -> str | None:

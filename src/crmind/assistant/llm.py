@@ -230,7 +230,13 @@ def phrase_answer(
         {"role": "system", "content": ANSWER_PROMPT},
         {"role": "user", "content": f"Sources:\n{_render(sources)}\n\nQuestion: {question}"},
     ]
-    return _grounded(client, messages, [s.text for s in sources], [question], fallback, max_tokens)
+    answer = _grounded(
+        client, messages, [s.text for s in sources], [question], fallback, max_tokens
+    )
+    if answer.grounded and _words_of(answer.text) <= _words_of(question):
+        problems = ("the reply only repeats the question",)
+        return GroundedAnswer(fallback, False, True, problems=problems, reply=answer.text)
+    return answer
 
 
 def summarise_conversation(
@@ -356,9 +362,15 @@ def _grounded(
     return GroundedAnswer(reply, grounded=True, used_llm=True)
 
 
+_PREAMBLE = re.compile(
+    r"^\s*(the\s+)?(answer|reply|summary|response)(\s+to\s+(the|your)\s+question)?(\s+is)?\s*:\s*",
+    re.IGNORECASE,
+)
+
+
 def _tidy(reply: str) -> str:
-    """The reply without a leading "Answer:" or wrapping quotes, which small models add."""
-    reply = re.sub(r"^\s*(answer|reply|summary|response)\s*:\s*", "", reply, flags=re.I)
+    """The reply without a leading "The answer is:" or wrapping quotes, which small models add."""
+    reply = _PREAMBLE.sub("", reply)
     return reply.strip().strip('"').strip()
 
 
@@ -377,6 +389,10 @@ def _render_transcript(transcript: Sequence[tuple[str, str]]) -> str:
     lines = [f"{role.capitalize()}: {' '.join(text.split())}" for role, text in transcript]
     rendered = "\n".join(lines)
     return rendered[-MAX_TRANSCRIPT_CHARS:]  # the end matters most at a hand-off
+
+
+def _words_of(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
 
 
 def _substantive(text: str) -> bool:

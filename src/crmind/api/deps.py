@@ -7,12 +7,13 @@ at once; one made by the CLI in another process within ``KEY_CACHE_SECONDS``).
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from anyio.to_thread import run_sync
 from fastapi import Depends, HTTPException, Request
@@ -23,6 +24,9 @@ from crmind.api.ratelimit import RateLimiter
 from crmind.config import Settings
 from crmind.services.access import Principal, authenticate_key, mark_keys_used
 from crmind.services.audit import AuditRecord, AuditWriter
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 KEY_CACHE_SECONDS = 10.0
 LAST_USED_FLUSH_SECONDS = 60.0
@@ -134,6 +138,21 @@ async def current_principal(request: Request) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def run_read(
+    engine: Engine, read: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+) -> _T:
+    """Run a short read of the store from an ``async`` route.
+
+    On SQLite the read is a local file read of a fraction of a millisecond, cheaper than the
+    hop to the thread pool (and the wait for the GIL on the way back): it runs on the event
+    loop. Elsewhere it waits on the network, so it runs in the thread pool and the loop serves
+    other requests meanwhile.
+    """
+    if engine.dialect.name == "sqlite":
+        return read(*args, **kwargs)
+    return await run_sync(functools.partial(read, *args, **kwargs))
 
 
 def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from crmind.api.routes.customers import view_payload
+from crmind.api.schemas.customers import Customer360Public
 from crmind.services.audit import AuditQuery, search
+from crmind.services.customers import customer_view
 from tests.api.conftest import auth
+from tests.privacy_store import build_full_store, customer_id_of
 
 
 def test_search_finds_a_customer_by_email_phone_name_or_id(
@@ -34,6 +40,24 @@ def test_the_360_view_shows_contact_and_identities(
     assert {"kind": "source_key", "source": "shop", "value": "C2"} in view["identities"]
     assert view["order_count"] == 0
     assert admin.get("/customers/999999").status_code == 404
+
+
+def test_the_360_view_is_exactly_what_its_schema_gives(
+    admin: TestClient, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """The route serialises the view itself (no model per request): the JSON must be the one
+    Customer360Public would give, on a customer with every part of the view filled."""
+    build_full_store(sqlite_engine, tmp_path)
+    person = customer_id_of(sqlite_engine)
+    answer = admin.get(f"/customers/{person}")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/json"
+    served = answer.json()
+    for part in ("orders", "scores", "recommendations", "feedback", "profile", "segments"):
+        assert served[part], part
+    assert served["orders"][0]["occurred_at"].count("T") == 1
+    payload = view_payload(customer_view(sqlite_engine, person))
+    assert served == Customer360Public(**payload).model_dump(mode="json")
 
 
 def test_a_contact_change_is_normalised_and_a_bad_one_named(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Self
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import OptimizeResult, minimize
 
 from crmind.analytics.clv.history import FloatArray
 from crmind.errors import ConfigurationError, ModelDataError
@@ -85,17 +85,10 @@ def maximise_likelihood(
         penalty = penalizer * float(np.sum(params**2))
         return value + penalty, gradient + 2 * penalizer * params**2
 
-    start = np.zeros(n_params)
+    theta, result = _minimise(penalised, np.zeros(n_params))
+    if not result.success:  # one restart from where the line search stopped
+        theta, result = _minimise(penalised, theta)
     with np.errstate(all="ignore"):
-        result = minimize(
-            penalised,
-            start,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(-_LOG_BOUND, _LOG_BOUND)] * n_params,
-            options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8},
-        )
-        theta = np.asarray(result.x, dtype=np.float64)
         value, gradient = penalised(theta)
     if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
         raise ModelDataError(
@@ -103,17 +96,18 @@ def maximise_likelihood(
             f"{np.exp(theta).round(6).tolist()}; the data cannot be fitted"
         )
     at_bound = np.abs(theta) >= _LOG_BOUND - 1e-6
-    # A parameter that ran to its bound (data that hardly identify it, e.g. spends that never
-    # vary) leaves a flat, noisy likelihood where the line search may stop short: that is the
-    # warning below, not a failure.
-    if not result.success and float(np.max(np.abs(gradient))) > 1e-4 and not at_bound.any():
+    converged = result.success or float(np.max(np.abs(gradient))) <= 1e-4
+    flat = not converged and _no_step_improves(penalised, theta, value)
+    if not converged and not flat and not at_bound.any():
         raise ModelDataError(
             f"{model}: maximum-likelihood fit did not converge ({result.message}); "
             f"last parameters {np.exp(theta).round(6).tolist()}"
         )
-    if at_bound.any():
+    if at_bound.any() or flat:
+        # parameters running off together (e.g. spends that hardly vary between customers)
+        # leave a likelihood flat to rounding, where the line search stops short
         logger.warning(
-            "%s: a parameter reached its bound (%s): the data hardly identify it",
+            "%s: the likelihood is flat around %s: the data hardly identify the parameters",
             model,
             np.exp(theta).round(6).tolist(),
         )
@@ -128,6 +122,33 @@ def maximise_likelihood(
         log_likelihood=-(value - penalty) * total_weight,
         iterations=int(result.nit),
     )
+
+
+def _minimise(objective: ValueAndGradient, start: FloatArray) -> tuple[FloatArray, OptimizeResult]:
+    with np.errstate(all="ignore"):
+        result = minimize(
+            objective,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(-_LOG_BOUND, _LOG_BOUND)] * len(start),
+            options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8},
+        )
+    return np.asarray(result.x, dtype=np.float64), result
+
+
+def _no_step_improves(objective: ValueAndGradient, theta: FloatArray, value: float) -> bool:
+    """Whether no step of 0.1 % in any one parameter lowers the objective beyond rounding: the
+    optimum up to the precision of the arithmetic, where a noisy gradient stopped L-BFGS-B."""
+    tolerance = 1e-9 * max(1.0, abs(value))
+    with np.errstate(all="ignore"):
+        for index in range(len(theta)):
+            for step in (-1e-3, 1e-3):
+                moved = theta.copy()
+                moved[index] += step
+                if objective(moved)[0] < value - tolerance:
+                    return False
+    return True
 
 
 def _log_params_covariance(

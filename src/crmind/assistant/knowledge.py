@@ -161,7 +161,7 @@ class KnowledgeIndex:
         lexical[~allowed] = 0.0
         if self._vectors is None or self.encoder is None:
             ranked = _top(lexical, k, positive=True)
-            return [self._hit(int(i), float(lexical[i]), terms, None) for i in ranked]
+            return self._hits(ranked, lexical, terms, None)
         similarity = self._vectors @ self.encoder.queries([query])[0]
         similarity = np.where(allowed, similarity, -np.inf)
         fused = _rrf(
@@ -169,7 +169,7 @@ class KnowledgeIndex:
             len(self.articles),
         )
         ranked = _top(fused, k, positive=True)
-        return [self._hit(int(i), float(fused[i]), terms, float(similarity[i])) for i in ranked]
+        return self._hits(ranked, fused, terms, similarity)
 
     def answerable(self, hit: ArticleHit) -> bool:
         """Whether ``hit`` answers its question well enough to be cited (see the module
@@ -189,30 +189,39 @@ class KnowledgeIndex:
             scores += self._body.get_scores(list(terms))
         return scores
 
-    def match(self, terms: Sequence[str], row: int) -> float:
-        """IDF of the question's terms found in article ``row`` over the IDF of all its terms
-        (each once; a term no article has weighs as much as the rarest can); 0 without terms."""
+    def match(self, terms: Sequence[str], rows: Sequence[int]) -> Floats:
+        """For each article of ``rows``: the IDF of the question's terms found in it over the
+        IDF of all its terms (each once; a term no article has weighs as much as the rarest
+        can); 0 without terms."""
         unique = list(dict.fromkeys(terms))
-        if not unique:
-            return 0.0
-        known = np.array([self._vocabulary[term] for term in unique if term in self._vocabulary])
-        unknown = len(unique) - len(known)
-        total = unknown * self._unseen_idf
-        if not len(known):
-            return 0.0
+        known = np.array(
+            [self._vocabulary[term] for term in unique if term in self._vocabulary], dtype=int
+        )
+        if not len(known) or not len(rows):
+            return np.zeros(len(rows))
         weights = self._idf[known]
-        found = self._presence[row, known].toarray().ravel() > 0
-        return float(weights[found].sum() / (weights.sum() + total))
+        total = weights.sum() + (len(unique) - len(known)) * self._unseen_idf
+        found = self._presence[np.asarray(rows)][:, known].toarray() > 0
+        return np.asarray(found @ weights / total, dtype=np.float64)
 
     def _allowed(self, language: str | None) -> npt.NDArray[np.bool_]:
         if language is None:
             return np.ones(len(self.articles), dtype=bool)
         return np.asarray(self._languages == language, dtype=bool)
 
-    def _hit(
-        self, row: int, score: float, terms: Sequence[str], similarity: float | None
-    ) -> ArticleHit:
-        return ArticleHit(self.articles[row], score, self.match(terms, row), similarity)
+    def _hits(
+        self, rows: list[int], scores: Floats, terms: Sequence[str], similarity: Floats | None
+    ) -> list[ArticleHit]:
+        matches = self.match(terms, rows)
+        return [
+            ArticleHit(
+                self.articles[row],
+                float(scores[row]),
+                float(match),
+                None if similarity is None else float(similarity[row]),
+            )
+            for row, match in zip(rows, matches, strict=True)
+        ]
 
 
 def _bm25(corpus: list[list[str]]) -> bm25s.BM25 | None:

@@ -3,13 +3,23 @@ from __future__ import annotations
 from datetime import datetime
 
 import polars as pl
+import pytest
 from sqlalchemy import Engine, select
 
+from crmind.store import bulk
 from crmind.store.bulk import fetch_ids, insert_ignore, upsert
 from crmind.store.schema import Order, Product, table_of
 
 PRODUCTS = table_of(Product)
 ORDERS = table_of(Order)
+
+
+@pytest.fixture(autouse=True, params=["unnest", "copy"])
+def postgres_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs both PostgreSQL paths: rows in arrays (small frames) and COPY (large)."""
+    if request.param == "copy":
+        monkeypatch.setattr(bulk, "UNNEST_MAX_ROWS", 0)
+    return str(request.param)
 
 
 def _products(*skus: str) -> pl.DataFrame:

@@ -27,6 +27,7 @@ from crmind.privacy.consent import (
     in_force,
 )
 from crmind.services.audit import AuditRecord, record
+from crmind.store.bulk import one_of
 from crmind.store.schema import Base, Consent, Customer, Erasure, Segment, SegmentMember
 
 PROFILING_TABLES = (
@@ -181,7 +182,7 @@ def withdrawn(
     check_purpose(purpose)
     conditions = [Consent.purpose == purpose]
     if among is not None:
-        conditions.append(Consent.customer_id.in_(sorted(among)))
+        conditions.append(one_of(bind.dialect, Consent.customer_id, among))
     newest = (
         select(
             Consent.customer_id,
@@ -204,7 +205,7 @@ def erased_customers(bind: Engine | Connection, among: Collection[int] | None = 
     """Customers (of ``among``, when given) whose personal data was erased."""
     query = select(Erasure.customer_id).distinct()
     if among is not None:
-        query = query.where(Erasure.customer_id.in_(sorted(among)))
+        query = query.where(one_of(bind.dialect, Erasure.customer_id, among))
     return _ids(bind, query)
 
 

@@ -1,9 +1,12 @@
-"""Fast set-based writes and key look-ups for imports, one path per database.
+"""Fast set-based writes and key look-ups for imports and event batches, one path per database.
 
 SQLite gets ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING`` (one prepared statement, no
-per-row Python objects beyond a tuple); PostgreSQL gets ``COPY`` into a temporary table and one
-``INSERT ... SELECT ... ON CONFLICT DO NOTHING``. Both return how many rows were really inserted,
-so an import can tell new rows from rows the store already had.
+per-row Python objects beyond a tuple). PostgreSQL gets one ``INSERT ... SELECT ... ON CONFLICT
+DO NOTHING`` whose rows come from ``COPY`` into a temporary table for large frames (imports), and
+for frames of up to ``UNNEST_MAX_ROWS`` rows (an event batch) from ``unnest`` of one text array
+per column, cast to the column's type, in the statement itself: creating and dropping a
+temporary table costs more than inserting a thousand rows. Both return how many rows were really
+inserted, so an import can tell new rows from rows the store already had.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Table, and_, bindparam, func, select
+from sqlalchemy import Connection, Dialect, Table, and_, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 COPY_CHUNK_ROWS = 100_000
+UNNEST_MAX_ROWS = 10_000
 
 SQLITE_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S%.6f"
 """How SQLAlchemy's DateTime type writes to SQLite (so both read back the same)."""
@@ -57,6 +62,12 @@ def insert_ignore(conn: Connection, table: Table, frame: pl.DataFrame) -> int:
     cols = ", ".join(_quoted(conn, col) for col in frame.columns)
     target = _quoted(conn, table.name)
     if conn.dialect.name == "postgresql":
+        if frame.height <= UNNEST_MAX_ROWS:
+            rows, params = _pg_unnest(conn, table, frame)
+            result = conn.exec_driver_sql(
+                f"INSERT INTO {target} ({cols}) {rows} ON CONFLICT DO NOTHING", params
+            )
+            return int(result.rowcount)
         staging = _copy_to_temp(conn, table.name, frame)
         result = conn.exec_driver_sql(
             f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staging} ON CONFLICT DO NOTHING"
@@ -89,6 +100,10 @@ def upsert(conn: Connection, table: Table, frame: pl.DataFrame, key: tuple[str, 
     )
     on_conflict = f"ON CONFLICT ({conflict}) DO UPDATE SET {changes}"
     if conn.dialect.name == "postgresql":
+        if frame.height <= UNNEST_MAX_ROWS:
+            rows, params = _pg_unnest(conn, table, frame)
+            conn.exec_driver_sql(f"INSERT INTO {target} ({cols}) {rows} {on_conflict}", params)
+            return
         staging = _copy_to_temp(conn, table.name, frame)
         conn.exec_driver_sql(
             f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staging} {on_conflict}"
@@ -101,6 +116,20 @@ def upsert(conn: Connection, table: Table, frame: pl.DataFrame, key: tuple[str, 
     for chunk in _chunks(_sqlite_ready(frame)):
         cursor.executemany(sql, chunk)
     cursor.close()
+
+
+def one_of(
+    dialect: Dialect,
+    column: ColumnElement[Any] | InstrumentedAttribute[Any],
+    values: Collection[Any],
+) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL ``column = ANY(:values)``: one array parameter
+    whatever the number of values, so the query text stays the same (a list of a thousand
+    placeholders is a new text for the driver to parse on every call)."""
+    if dialect.name == "postgresql":
+        array = bindparam(None, sorted(values), type_=postgresql.ARRAY(column.type))
+        return column == any_(array)
+    return column.in_(sorted(values))
 
 
 def select_by_keys(
@@ -151,13 +180,19 @@ def fetch_ids(
         return pl.DataFrame(schema=schema)
     unique = keys.unique(maintain_order=True)
     target = _quoted(conn, table.name)
-    staging = _stage_keys(conn, table.name, unique)
     on = " AND ".join(f"t.{_quoted(conn, k)} = s.{_quoted(conn, k)}" for k in key_cols)
     select = ", ".join(f"t.{_quoted(conn, k)}" for k in [*key_cols, id_column])
-    rows = conn.exec_driver_sql(
-        f"SELECT {select} FROM {target} t JOIN {staging} s ON {on}"
-    ).fetchall()
-    conn.exec_driver_sql(f"DROP TABLE {staging}")
+    if conn.dialect.name == "postgresql" and unique.height <= UNNEST_MAX_ROWS:
+        wanted, params = _pg_unnest(conn, table, unique)
+        rows = conn.exec_driver_sql(
+            f"SELECT {select} FROM {target} t JOIN ({wanted}) s ON {on}", params
+        ).fetchall()
+    else:
+        staging = _stage_keys(conn, table.name, unique)
+        rows = conn.exec_driver_sql(
+            f"SELECT {select} FROM {target} t JOIN {staging} s ON {on}"
+        ).fetchall()
+        conn.exec_driver_sql(f"DROP TABLE {staging}")
     found = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
     return found.cast({k: dtype for k, dtype in schema.items() if dtype != pl.Null}, strict=False)
 
@@ -175,6 +210,34 @@ def _stage_keys(conn: Connection, table_name: str, keys: pl.DataFrame) -> str:
         cursor.executemany(f"INSERT INTO {staging} VALUES ({marks})", chunk)
     cursor.close()
     return staging
+
+
+def _pg_unnest(conn: Connection, table: Table, frame: pl.DataFrame) -> tuple[str, dict[str, Any]]:
+    """A SELECT of ``frame``'s rows, named as its columns and typed as ``table``'s, from one
+    text array parameter per column; and its parameters."""
+    texts = _pg_texts(frame)
+    params = {f"c{index}": texts[name].to_list() for index, name in enumerate(frame.columns)}
+    arrays = ", ".join(f"%(c{index})s::text[]" for index in range(frame.width))
+    names = ", ".join(f"c{index}" for index in range(frame.width))
+    typed = ", ".join(
+        f"u.c{index}::{table.c[name].type.compile(dialect=conn.dialect)} AS {_quoted(conn, name)}"
+        for index, name in enumerate(frame.columns)
+    )
+    return f"SELECT {typed} FROM unnest({arrays}) AS u({names})", params
+
+
+def _pg_texts(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column as PostgreSQL's text input of its values (as the COPY path writes them)."""
+    conversions: list[pl.Expr] = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, pl.Datetime):
+            conversions.append(column.dt.strftime("%Y-%m-%d %H:%M:%S%.6f"))
+        elif dtype == pl.Date:
+            conversions.append(column.dt.strftime("%Y-%m-%d"))
+        elif dtype != pl.String:
+            conversions.append(column.cast(pl.String))
+    return frame.with_columns(conversions) if conversions else frame
 
 
 def _copy_to_temp(conn: Connection, table_name: str, frame: pl.DataFrame) -> str:

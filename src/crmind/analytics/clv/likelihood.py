@@ -97,7 +97,7 @@ def maximise_likelihood(
         )
     at_bound = np.abs(theta) >= _LOG_BOUND - 1e-6
     converged = result.success or float(np.max(np.abs(gradient))) <= 1e-4
-    flat = not converged and _no_step_improves(penalised, theta, value)
+    flat = not converged and _no_step_improves(penalised, theta, total_weight)
     if not converged and not flat and not at_bound.any():
         raise ModelDataError(
             f"{model}: maximum-likelihood fit did not converge ({result.message}); "
@@ -137,13 +137,15 @@ def _minimise(objective: ValueAndGradient, start: FloatArray) -> tuple[FloatArra
     return np.asarray(result.x, dtype=np.float64), result
 
 
-def _no_step_improves(objective: ValueAndGradient, theta: FloatArray, value: float) -> bool:
-    """Whether no step of 0.1 % in any one parameter lowers the objective beyond rounding: the
-    optimum up to the precision of the arithmetic, where a noisy gradient stopped L-BFGS-B."""
-    tolerance = 1e-9 * max(1.0, abs(value))
+def _no_step_improves(objective: ValueAndGradient, theta: FloatArray, total_weight: float) -> bool:
+    """Whether no step of 0.1 % or 1 % in any one parameter raises the total log-likelihood by
+    more than 0.01: an optimum far inside the parameters' own confidence region (whose edge is
+    about 2 log-likelihood units away), where rounding noise stopped L-BFGS-B's line search."""
     with np.errstate(all="ignore"):
+        value = objective(theta)[0]
+        tolerance = 0.01 / total_weight  # the objective is a mean over total_weight customers
         for index in range(len(theta)):
-            for step in (-1e-3, 1e-3):
+            for step in (-1e-2, -1e-3, 1e-3, 1e-2):
                 moved = theta.copy()
                 moved[index] += step
                 if objective(moved)[0] < value - tolerance:

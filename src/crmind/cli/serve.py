@@ -31,7 +31,13 @@ def serve(
     bind_port = port or settings.api_port
     errors.print(f"crmind API on http://{bind_host}:{bind_port} (docs at /docs)")
     if workers == 1:
-        uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning")
+        uvicorn.run(
+            create_app(settings),
+            host=bind_host,
+            port=bind_port,
+            log_level="warning",
+            access_log=False,  # the audit log records who read and changed what
+        )
         return
     # Workers build their app from the environment: hand them the store this command names.
     os.environ["CRMIND_DATABASE_URL"] = settings.resolved_database_url
@@ -43,4 +49,5 @@ def serve(
         port=bind_port,
         workers=workers,
         log_level="warning",
+        access_log=False,
     )

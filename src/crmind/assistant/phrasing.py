@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from crmind.assistant.dialogue import Phrased
 from crmind.assistant.llm import ChatClient, Source, phrase_answer, summarise_conversation
 
 
@@ -16,15 +17,12 @@ class LlmPhrasing:
     def __init__(self, client: ChatClient | None = None) -> None:
         self.client = client
 
-    def answer(
-        self, question: str, sources: Sequence[tuple[str, str]], fallback: str
-    ) -> tuple[str, bool]:
-        """The model's grounded wording of ``sources``, else ``fallback``; and whether the
-        shown text is the model's."""
+    def answer(self, question: str, sources: Sequence[tuple[str, str]], fallback: str) -> Phrased:
+        """The model's grounded wording of ``sources``, else ``fallback``."""
         found = phrase_answer(
             self.client, question, [Source(label, text) for label, text in sources], fallback
         )
-        return found.text, found.used_llm and found.grounded
+        return Phrased(found.text, used_llm=found.used_llm, grounded=found.grounded)
 
     def summary(self, transcript: Sequence[tuple[str, str]], intents: Sequence[str] = ()) -> str:
         """A summary of the conversation for the agent who takes it over."""

@@ -38,6 +38,7 @@ class DialogueState:
     ticket_orders: dict[str, int] = field(default_factory=dict)  # order id -> ticket id
     handed_off: bool = False
     last_intent: str | None = None
+    last_order: str | None = None  # the order last shown: "cancel it" means this one
     turns: int = 0
 
     def to_json(self) -> dict[str, Any]:

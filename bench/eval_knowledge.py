@@ -15,7 +15,7 @@
    per language, how often an answer is cited and right, how often an unrelated question is
    answered; queries per second of BM25 alone and fused with embeddings.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/eval_knowledge.py    # about 25 minutes on 2 cores
+    OMP_NUM_THREADS=1 .venv/bin/python bench/eval_knowledge.py    # about 11 minutes on 2 cores
     OMP_NUM_THREADS=1 .venv/bin/python bench/eval_knowledge.py --demo-only   # 1 minute
 
 (most of the time goes to embedding the bank FAQs' 1,465 and 1,410 articles, twice; with

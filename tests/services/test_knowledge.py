@@ -108,3 +108,20 @@ def test_demo_questions_in_both_languages_find_the_refund_article(engine: Engine
     )
     assert index.answerable(english)
     assert index.answerable(chinese)
+
+
+def test_the_embedding_index_is_cached_apart_from_the_bm25_one(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "returns.md"
+    path.write_text(POLICY.replace("{days}", "10"), encoding="utf-8")
+    import_articles(engine, path)
+    plain = knowledge_index(engine)
+    fused = knowledge_index(engine, embeddings=True)
+    assert not plain.uses_embeddings
+    assert fused.uses_embeddings
+    assert knowledge_index(engine, embeddings=True) is fused
+    assert knowledge_index(engine) is plain
+    best = fused.search("when do I get my money back")[0]
+    assert best.article.key == "returns/refund-time"
+    assert best.similarity is not None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from crmind.assistant import slots
 from crmind.assistant.slots import Slots, order_number_variants, parse_slots, phone_candidates
+from crmind.ingest.cleaning import contacts
 
 
 @pytest.mark.parametrize(
@@ -43,3 +45,29 @@ def test_phone_candidates_read_a_local_number_under_each_region() -> None:
     assert phone_candidates("13812345678", ("GB", "CN")) == ["+8613812345678"]
     assert phone_candidates("+86 138 1234 5678", ("GB",)) == ["+8613812345678"]
     assert order_number_variants("a-1001") == ("a-1001", "A-1001", "A1001")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Jane.Doe@Example.COM", "mailto:a@b.co", "a@localhost", "x@y.z", "ann+tag@mail.example.org"],
+)
+def test_an_email_is_normalised_as_the_imports_normalise_it(text: str) -> None:
+    assert slots.email_of(text) == contacts.email_of(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        ("07911 123456", "GB"),
+        ("+44 (0)7911-123456", None),
+        ("13812345678", "CN"),
+        ("13812345678", "GB"),
+        ("+86 138 1234 5678", "US"),
+        ("12345", "GB"),
+        ("020 7946 0321", "GB"),
+        ("(415) 555-0132", "US"),
+        ("not a number", "GB"),
+    ],
+)
+def test_a_phone_is_normalised_as_the_imports_normalise_it(text: str, region: str | None) -> None:
+    assert slots.phone_of(text, region) == contacts.phone_of(text, region)

@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import BigInteger, Engine, bindparam, insert, select
 
-from crmind.store.prepared import Prepared
+from crmind.store.prepared import Prepared, run_together
 from crmind.store.schema import ModelRun, table_of
 
 RUNS = [
@@ -89,3 +89,20 @@ def test_mappings_and_first_of_nothing(runs: Engine) -> None:
 def test_a_missing_parameter_is_named(runs: Engine) -> None:
     with runs.connect() as conn, pytest.raises(KeyError, match="after"):
         Prepared(STATEMENT).rows(conn, {})
+
+
+def test_statements_run_together_give_what_each_gives_alone(runs: Engine) -> None:
+    """On PostgreSQL they leave together in pipeline mode; the rows must not mix up."""
+    newest = Prepared(select(_runs.c.kind).order_by(_runs.c.id.desc()).limit(1))
+    prepared = Prepared(STATEMENT)
+    with runs.connect() as conn:
+        alone = [
+            prepared.rows(conn, {"after": 0}),
+            newest.rows(conn, {}),
+            prepared.rows(conn, {"after": 2}),
+        ]
+        together = run_together(
+            conn, [(prepared, {"after": 0}), (newest, {}), (prepared, {"after": 2})]
+        )
+    assert together == alone
+    assert [len(rows) for rows in together] == [3, 1, 1]

@@ -6,12 +6,13 @@ the engine's cipher (:mod:`crmind.privacy.binding`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from crmind.errors import NotFoundError
 from crmind.privacy.binding import cipher_of
@@ -23,7 +24,7 @@ from crmind.services.customer_queries import (
     PREDICTION_RUNS,
     RECOMMENDATION_RUN,
 )
-from crmind.store.prepared import Prepared
+from crmind.store.prepared import Prepared, run_together
 
 __all__ = ["PREDICTION_RUNS", "CustomerView", "OrderLineView", "customer_view"]
 
@@ -89,61 +90,66 @@ def customer_view(engine: Engine, customer_id: int, recent_orders: int = 10) -> 
     """
     cipher = cipher_of(engine)
     key = {"customer_id": customer_id}
-    with engine.connect() as conn:
-        found = _CUSTOMER.mappings(conn, key)
+    with _reading(engine) as conn:
+        # two round trips on PostgreSQL: what needs no run id, then what does
+        found, run_rows, identity_rows, order_rows, feedback_rows, live = run_together(
+            conn,
+            [
+                (_CUSTOMER, key),
+                (_LATEST_RUNS, {}),
+                (_IDENTITIES, key),
+                (_ORDERS, key),
+                (_FEEDBACK, {**key, "limit": FEEDBACK_SHOWN}),
+                (_LIVE_STATE, key),
+            ],
+        )
         if not found:
             raise NotFoundError(f"no customer with id {customer_id}")
-        customer = found[0]
-        runs = {str(kind): int(run_id) for kind, run_id in _LATEST_RUNS.rows(conn, {})}
-        identities = [
-            (
-                kind,
-                source,
-                value
-                if encrypted is None
-                else cipher.decrypt(encrypted, f"customer_identities.{kind}") or "",
-            )
-            for kind, source, value, encrypted in _IDENTITIES.rows(conn, key)
-        ]
-        order_rows = _ORDERS.rows(conn, key)
+        runs = {str(kind): int(run_id) for kind, run_id in run_rows}
         analysis_run = runs.get("analysis")
-        profile: dict[str, Any] | None = None
-        segments: dict[str, str] = {}
-        if analysis_run is not None:
-            of_run = {**key, "run_id": analysis_run}
-            profiles = _PROFILE.mappings(conn, of_run)
-            profile = profiles[0] if profiles else None
-            segments = {str(kind): str(name) for kind, name in _SEGMENTS.rows(conn, of_run)}
         score_runs = {
             f"score_run_{index}": runs.get(kind, 0) for index, kind in enumerate(q.SCORE_RUN_SLOTS)
         }
-        scores = {
-            str(kind): {
-                "value": value,
-                "low": low,
-                "high": high,
-                "label": label,
-                "explanation": why,
-            }
-            # oldest run first, so a newer run's score of the same kind wins
-            for kind, value, low, high, label, why in _SCORES.rows(conn, {**key, **score_runs})
+        # a kind with no completed run is asked for run 0, which no run has
+        profiles, segment_rows, score_rows, recommendation_rows = run_together(
+            conn,
+            [
+                (_PROFILE, {**key, "run_id": analysis_run or 0}),
+                (_SEGMENTS, {**key, "run_id": analysis_run or 0}),
+                (_SCORES, {**key, **score_runs}),
+                (_RECOMMENDATIONS, {**key, "run_id": runs.get(RECOMMENDATION_RUN, 0)}),
+            ],
+        )
+    customer = dict(zip(_CUSTOMER.keys, found[0], strict=True))
+    identities = [
+        (
+            kind,
+            source,
+            value
+            if encrypted is None
+            else cipher.decrypt(encrypted, f"customer_identities.{kind}") or "",
+        )
+        for kind, source, value, encrypted in identity_rows
+    ]
+    scores = {
+        str(kind): {"value": value, "low": low, "high": high, "label": label, "explanation": why}
+        # oldest run first, so a newer run's score of the same kind wins
+        for kind, value, low, high, label, why in score_rows
+    }
+    recommendations = [
+        {
+            "rank": rank,
+            "product_id": product_id,
+            "product": name or description,
+            "score": score,
+            "reason": reason,
         }
-        recommendations = []
-        if RECOMMENDATION_RUN in runs:
-            recommendations = [
-                {
-                    "rank": rank,
-                    "product_id": product_id,
-                    "product": name or description,
-                    "score": score,
-                    "reason": reason,
-                }
-                for rank, product_id, name, description, score, reason in _RECOMMENDATIONS.rows(
-                    conn, {**key, "run_id": runs[RECOMMENDATION_RUN]}
-                )
-            ]
-        feedback = _FEEDBACK.mappings(conn, {**key, "limit": FEEDBACK_SHOWN})
-        live = _LIVE_STATE.mappings(conn, key)
+        for rank, product_id, name, description, score, reason in recommendation_rows
+    ]
+    profile = dict(zip(_PROFILE.keys, profiles[0], strict=True)) if profiles else None
+    segments = {str(kind): str(name) for kind, name in segment_rows}
+    feedback = [dict(zip(_FEEDBACK.keys, row, strict=True)) for row in feedback_rows]
+    live_state = dict(zip(_LIVE_STATE.keys, live[0], strict=True)) if live else None
     return CustomerView(
         id=customer["id"],
         contact=_contact(customer, cipher),
@@ -157,8 +163,19 @@ def customer_view(engine: Engine, customer_id: int, recent_orders: int = 10) -> 
         scores=scores,
         recommendations=recommendations,
         feedback=feedback,
-        live=live[0] if live else None,
+        live=live_state,
     )
+
+
+@contextmanager
+def _reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for the view's reads. On PostgreSQL in autocommit: no BEGIN and ROLLBACK
+    round trips around them (each statement of a READ COMMITTED transaction sees the newest
+    data anyway)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
 
 
 def _contact(customer: Mapping[str, Any], cipher: FieldCipher) -> dict[str, Any]:

@@ -8,6 +8,7 @@ commands, each registering its commands on import.
 from crmind.cli import (
     access,
     analysis,
+    chat,
     demo,
     identity,
     importing,
@@ -26,6 +27,7 @@ __all__ = [
     "access",
     "analysis",
     "app",
+    "chat",
     "demo",
     "identity",
     "importing",

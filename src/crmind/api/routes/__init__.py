@@ -6,6 +6,7 @@ from fastapi.routing import APIRoute
 from crmind.api.routes import (
     access,
     audit,
+    chat,
     customers,
     events,
     feedback,
@@ -29,6 +30,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     segments.router,
     feedback.router,
     tickets.router,
+    chat.router,
     privacy.router,
     imports.router,
     runs.router,

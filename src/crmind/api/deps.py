@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ParamSpec, TypeVar
 
+from anyio import CapacityLimiter
 from anyio.to_thread import run_sync
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine
@@ -29,6 +30,7 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 KEY_CACHE_SECONDS = 10.0
+CONCURRENT_READS = 4
 LAST_USED_FLUSH_SECONDS = 60.0
 
 
@@ -44,6 +46,7 @@ class ApiState:
     used_keys: set[int] = field(default_factory=set)
     last_flush: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    reads: CapacityLimiter | None = None  # made on first use, inside the event loop
 
     def forget_keys(self) -> None:
         """Drop remembered keys (after a revocation)."""
@@ -141,18 +144,21 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 async def run_read(
-    engine: Engine, read: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+    state: ApiState, read: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
 ) -> _T:
     """Run a short read of the store from an ``async`` route.
 
     On SQLite the read is a local file read of a fraction of a millisecond, cheaper than the
     hop to the thread pool (and the wait for the GIL on the way back): it runs on the event
-    loop. Elsewhere it waits on the network, so it runs in the thread pool and the loop serves
-    other requests meanwhile.
+    loop. Elsewhere it waits on the network, so it runs in the thread pool, at most
+    ``CONCURRENT_READS`` at a time: the loop serves other requests meanwhile, and more threads
+    than that on two cores only fight over the GIL and the database's CPU.
     """
-    if engine.dialect.name == "sqlite":
+    if state.engine.dialect.name == "sqlite":
         return read(*args, **kwargs)
-    return await run_sync(functools.partial(read, *args, **kwargs))
+    if state.reads is None:
+        state.reads = CapacityLimiter(CONCURRENT_READS)
+    return await run_sync(functools.partial(read, *args, **kwargs), limiter=state.reads)
 
 
 def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:

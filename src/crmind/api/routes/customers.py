@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic_core import to_json
 
 from crmind.access.roles import Permission
-from crmind.api.deps import EngineDep, audit_read, require, run_read
+from crmind.api.deps import EngineDep, StateDep, audit_read, require, run_read
 from crmind.api.responses import JSONBytes
 from crmind.api.schemas.common import Limit, Offset, RecordId
 from crmind.api.schemas.customers import (
@@ -67,9 +67,9 @@ def list_customers(
     response_model=Customer360Public,
     response_class=JSONBytes,
 )
-async def get_customer(request: Request, engine: EngineDep, customer_id: RecordId) -> Response:
+async def get_customer(request: Request, state: StateDep, customer_id: RecordId) -> Response:
     """The 360° view of one customer. Example: `GET /customers/17`"""
-    view = await run_read(engine, customer_view, engine, customer_id)
+    view = await run_read(state, customer_view, state.engine, customer_id)
     audit_read(request, "customers", customer_id, customer_id)
     # the busiest route: serialised straight from the view (tests check that the result is
     # what Customer360Public gives), without building and validating the model per request

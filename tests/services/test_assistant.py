@@ -15,6 +15,7 @@ from crmind.config import Settings
 from crmind.errors import NotFoundError
 from crmind.services.assistant import AssistantReply, ChatError, chat_turn
 from crmind.services.knowledge import DEMO_KNOWLEDGE, import_articles
+from crmind.services.privacy import erase_customer
 from crmind.services.tickets import close_ticket, ticket_detail
 from crmind.store.schema import Conversation, Message
 from tests.assistant.llm_server import LlamaServer, missing_reason, smollm2_gguf, start_server
@@ -175,6 +176,17 @@ def test_a_turn_rolls_back_whole_when_it_fails(shop: Shop, settings: Settings) -
         chat_turn(shop.engine, first.conversation_id, "x" * 5000, settings=settings)
     with shop.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM messages")).scalar_one() == before
+
+
+def test_a_proven_conversation_is_the_customers_and_their_erasure_reaches_it(
+    shop: Shop, settings: Settings
+) -> None:
+    replies = _chat(shop, settings, ["where is my order A1001?", f"it is {ANN['email']}"])
+    assert replies[-1].customer_id == shop.ann
+    erase_customer(shop.engine, shop.ann, actor="test")
+    texts = [m.text for m in _messages(shop.engine, replies[0].conversation_id)]
+    assert len(texts) == 4
+    assert not any(ANN["email"] in text for text in texts)
 
 
 # --- the LLM path against the real local server ---------------------------------------------------

@@ -29,6 +29,8 @@ def test_demo_console_script_builds_the_store_then_adds_nothing(tmp_path: Path) 
         assert table in first.stdout
     assert "feedback: 3,000 review sentences (UCI, bundled) read, 0 rejected" in first.stdout
     assert "topics of all feedback" in first.stdout
+    assert "the service assistant (demo knowledge base: 90 articles" in first.stdout
+    assert "ticket #1" in first.stdout
     second = subprocess.run([script, "demo"], capture_output=True, text=True, env=env, check=False)
     assert second.returncode == 0, second.stderr
     assert "already imported" in second.stdout
@@ -44,3 +46,4 @@ def test_demo_console_script_builds_the_store_then_adds_nothing(tmp_path: Path) 
     assert counts["feedback"] == 3_000
     assert counts["feedback_analyses"] == 3_000  # the second demo found nothing new to read
     assert counts["import_runs"] == 2
+    assert counts["knowledge_articles"] == 90  # imported again: updated in place, no copies

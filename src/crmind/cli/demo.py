@@ -20,6 +20,7 @@ from crmind.services.demo import (
     import_demo_feedback,
     store_report,
 )
+from crmind.services.demo_assistant import DemoConversation, demo_conversation
 from crmind.services.setup import init_store
 
 
@@ -30,7 +31,8 @@ def demo() -> None:
     Prints the import summary, the store at a glance, the learned and RFM segments, the top
     customers by lifetime value, the valuable customers most at risk, a sample of the
     recommended products with their reasons, and the topics of the bundled UCI review sentences
-    (imported as feedback) with their sentiment. The demo store is
+    (imported as feedback) with their sentiment, and a conversation with the service assistant
+    on the demo knowledge base (store policies in English and Chinese). The demo store is
     demo.db in the data directory unless --db names another.
     Example: crmind demo
     """
@@ -62,6 +64,7 @@ def demo() -> None:
         churn_step(settings=settings)
         recommend_step(settings=settings)
         text_step(settings=settings)
+        _print_conversation(demo_conversation(engine, settings))
         url = engine.url.render_as_string(hide_password=True)
         console.print(f"explore it: crmind --db {url} status")
 
@@ -84,4 +87,20 @@ def _print_report(report: StoreReport) -> None:
         table.add_row(f"  revenue {country}", f"{revenue:,.2f}")
     for product, revenue in report.top_products:
         table.add_row(f"  top product {product}", f"{revenue:,.2f}")
+    console.print(table)
+
+
+def _print_conversation(conversation: DemoConversation) -> None:
+    knowledge = conversation.knowledge
+    table = Table(
+        title=f"the service assistant (demo knowledge base: {knowledge.read} articles, "
+        f"{', '.join(f'{n} {language}' for language, n in sorted(knowledge.languages.items()))})"
+    )
+    for column in ("customer", "assistant", "intent", "source / action"):
+        table.add_column(column, overflow="fold")
+    for message, reply in conversation.turns:
+        cited = ", ".join(str(c.get("title")) for c in reply.citations)
+        done = f"ticket #{reply.ticket_id}" if reply.ticket_id else (reply.action or "")
+        answer = reply.reply if len(reply.reply) <= 160 else reply.reply[:157] + "..."
+        table.add_row(message, answer, f"{reply.intent} ({reply.confidence:.2f})", cited or done)
     console.print(table)

@@ -4,12 +4,11 @@ HTML), and the tables are all still there."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
 
 import pytest
 from fastapi.testclient import TestClient
-from httpx import Response
 from sqlalchemy import inspect, select
 
 from crmind.api import create_app
@@ -37,6 +36,22 @@ def client(store: SampleStore) -> Iterator[TestClient]:
     with TestClient(create_app(store.settings, store.engine)) as test_client:
         test_client.headers.update(store.as_role("admin"))
         yield test_client
+
+
+class Response(Protocol):
+    """What the tests read of a test client's answer (starlette's client is httpx's or
+    httpx2's, by version)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    def json(self) -> Any: ...
 
 
 def _json(response: Response) -> Any:

@@ -13,7 +13,7 @@ from tests.api.sample_store import ALERT_TEXT, SampleStore
 
 
 def _all(
-    client: TestClient, sample: SampleStore, role: str = "agent", **params: object
+    client: TestClient, sample: SampleStore, role: str = "agent", **params: str | int
 ) -> dict[str, Any]:
     response = client.get(
         "/feedback", params={"limit": 500, **params}, headers=sample.as_role(role)

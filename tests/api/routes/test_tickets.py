@@ -10,7 +10,7 @@ from crmind.services.audit import AuditQuery, search
 from tests.api.sample_store import ALERT_TEXT, SampleStore
 
 
-def _tickets(client: TestClient, sample: SampleStore, **params: object) -> dict[str, Any]:
+def _tickets(client: TestClient, sample: SampleStore, **params: str | int) -> dict[str, Any]:
     response = client.get(
         "/conversations", params={"limit": 500, **params}, headers=sample.as_role("agent")
     )

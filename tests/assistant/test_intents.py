@@ -87,7 +87,7 @@ def test_default_classifier_refuses_most_out_of_scope_messages(language: str) ->
     model = default_classifier()
     texts = list(load_intent_spec(PARAPHRASES).out_of_scope[language])
     refused = [p for p in model.predict(texts) if not p.in_scope]
-    assert len(refused) >= len(texts) / 2  # measured: 5 of 6
+    assert len(refused) >= len(texts) / 2  # measured: 4 of 6 (en), 5 of 6 (zh)
     assert all(p.intent == OUT_OF_SCOPE for p in refused)
 
 

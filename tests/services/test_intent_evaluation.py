@@ -32,9 +32,11 @@ def test_grade_without_out_of_scope_messages_has_no_recall() -> None:
     assert report["closed_set_accuracy"] == 1.0
 
 
+@pytest.mark.slow
 def test_clinc150_small_split_evaluation() -> None:
     """CLINC150's validation split (20 messages per intent) to train, its test split to grade:
-    a quick, real check of the whole evaluation (measured: in-scope 0.84, OOS recall 0.5)."""
+    a real check of the whole evaluation (measured: closed-set 0.838, in-scope 0.825, OOS
+    recall 0.578; 10 s)."""
     path = shared_data("clinc150/data_full.json")
     report = evaluate_intents(
         IntentData(path, "val,oos_val"), IntentData(path, "test,oos_test"), oos_label="oos"

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select, text
 
+from crmind.assistant.intents import IntentClassifier, trained_model_path
 from crmind.config import Settings
 from crmind.errors import NotFoundError
-from crmind.services.assistant import AssistantReply, ChatError, chat_turn
+from crmind.services.assistant import AssistantReply, ChatError, assistant_dialogue, chat_turn
 from crmind.services.knowledge import DEMO_KNOWLEDGE, import_articles
 from crmind.services.privacy import erase_customer
 from crmind.services.tickets import close_ticket, ticket_detail
@@ -236,3 +237,20 @@ def test_with_the_local_llm_answers_stay_grounded_and_cited(
     ticket = ticket_detail(shop.engine, handoff.conversation_id)
     assert handoff.handed_off
     assert ticket["summary"]
+
+
+def test_the_assistant_reads_with_the_model_intents_train_saved(
+    sqlite_engine: Engine, settings: Settings
+) -> None:
+    """A model saved in the data directory replaces the shipped one for the next turn."""
+    assert assistant_dialogue(sqlite_engine, settings).classifier.predict_one("hi").intent == (
+        "greeting"
+    )
+    texts = ["hello there", "hi", "good morning", "bye now", "see you", "thanks, goodbye"]
+    labels = ["goodbye", "goodbye", "goodbye", "greeting", "greeting", "greeting"]
+    path = trained_model_path(settings.data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    IntentClassifier().fit(texts * 5, labels * 5).save(path)
+    assert assistant_dialogue(sqlite_engine, settings).classifier.predict_one("hi").intent == (
+        "goodbye"
+    )

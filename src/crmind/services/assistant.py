@@ -95,11 +95,12 @@ class _StoreKnowledge:
 
 
 def assistant_dialogue(engine: Engine, settings: Settings | None = None) -> Dialogue:
-    """The dialogue of the store on ``engine`` for one turn: the shipped intent classifier, the
+    """The dialogue of the store on ``engine`` for one turn: the intent classifier (the one
+    `crmind intents train` saved in the data directory, else the shipped one), the
     store's knowledge index, and the configured LLM (if any) to phrase answers."""
     settings = settings or get_settings()
     return Dialogue(
-        default_classifier(),
+        default_classifier(settings.data_dir),
         _StoreKnowledge(engine),
         LlmPhrasing(chat_client(settings)),
         DialogueOptions(),

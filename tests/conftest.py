@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, text
 from crmind.privacy.binding import attach_cipher
 from crmind.store.db import make_engine
 from crmind.store.migrate import upgrade
+from tests.assistant.llm_server import LlamaServer, missing_reason, smollm2_gguf, start_server
 from tests.store_cipher import TEST_CIPHER
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,3 +103,19 @@ def engine(request: pytest.FixtureRequest) -> Engine:
     name = "sqlite_engine" if request.param == "sqlite" else "postgres_engine"
     result: Engine = request.getfixturevalue(name)
     return result
+
+
+@pytest.fixture(scope="session")
+def llm_server() -> Iterator[LlamaServer]:
+    """A real llama.cpp server with SmolLM2-135M on loopback, for the tests marked ``llm``;
+    skipped with the reason when llama-cpp-python is missing, except under CI."""
+    reason = missing_reason()
+    if reason:
+        if IN_CI:
+            pytest.fail(f"{reason} (the LLM tests are required under CI)")
+        pytest.skip(reason)
+    model = smollm2_gguf()
+    assert model is not None
+    server = start_server(model)
+    yield server
+    server.stop()

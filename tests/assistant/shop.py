@@ -27,22 +27,13 @@ from crmind.ingest.fields import ImportKind
 from crmind.services.importing import ImportRequest, import_file
 from crmind.services.recommendation import RecommendOptions, train_and_recommend
 from crmind.store.schema import CustomerIdentity, Order
+from tests.api.sample_store import PRODUCTS
 
 ANN = {"key": "C1", "name": "Ann Lee", "email": "ann.lee@example.com", "phone": "+44 7911 123456"}
 WANG = {"key": "C2", "name": "王芳", "email": "wang.fang@example.cn", "phone": "+86 138 1234 5678"}
 BO = {"key": "C3", "name": "Bo Chen", "email": "bo@example.org", "phone": ""}
 PEOPLE = (ANN, WANG, BO)
 FILLERS = 24
-PRODUCTS = [
-    ("MUG", "Blue mug", "kitchen", 4.5),
-    ("PLATE", "White plate", "kitchen", 6.0),
-    ("LAMP", "Desk lamp", "home", 25.0),
-    ("PEN", "Fountain pen", "office", 12.0),
-    ("BOOK", "Notebook", "office", 3.0),
-    ("RUG", "Wool rug", "home", 80.0),
-    ("CUP", "Tea cup", "kitchen", 5.5),
-    ("BAG", "Tote bag", "fashion", 15.0),
-]
 NAMED_ORDERS = [
     # number, customer, status, day, [(sku, quantity)]
     ("A1001", "C1", "shipped", "2024-03-01", [("MUG", 2), ("PLATE", 1)]),

@@ -31,9 +31,7 @@ from crmind.assistant.llm import (
 )
 from crmind.config import Settings
 from crmind.errors import ConfigurationError
-from tests.assistant.llm_server import LlamaServer, free_port, missing_reason, smollm2_gguf
-from tests.assistant.llm_server import start_server as start_llama_server
-from tests.conftest import IN_CI
+from tests.assistant.llm_server import LlamaServer, free_port
 
 ORDER = Source(
     "order 10042", "Order 10042 was shipped on 2024-03-05 and will arrive by 2024-03-08."
@@ -48,20 +46,6 @@ TRANSCRIPT = [
     ("customer", "I want to talk to a person"),
     ("assistant", "I have passed this to a colleague (ticket #7)."),
 ]
-
-
-@pytest.fixture(scope="session")
-def llm_server() -> Iterator[LlamaServer]:
-    reason = missing_reason()
-    if reason:
-        if IN_CI:
-            pytest.fail(f"{reason} (the LLM tests are required under CI)")
-        pytest.skip(reason)
-    model = smollm2_gguf()
-    assert model is not None
-    server = start_llama_server(model)
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")

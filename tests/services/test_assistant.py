@@ -5,7 +5,6 @@ and the LLM path against a real local model server (marker ``llm``)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,8 @@ from crmind.services.knowledge import DEMO_KNOWLEDGE, import_articles
 from crmind.services.privacy import erase_customer
 from crmind.services.tickets import close_ticket, ticket_detail
 from crmind.store.schema import Conversation, Message
-from tests.assistant.llm_server import LlamaServer, missing_reason, smollm2_gguf, start_server
+from tests.assistant.llm_server import LlamaServer
 from tests.assistant.shop import ANN, WANG, Shop, build_shop
-from tests.conftest import IN_CI
 
 
 @pytest.fixture
@@ -191,20 +189,6 @@ def test_a_proven_conversation_is_the_customers_and_their_erasure_reaches_it(
 
 
 # --- the LLM path against the real local server ---------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def llm_server() -> Iterator[LlamaServer]:
-    reason = missing_reason()
-    if reason:
-        if IN_CI:
-            pytest.fail(f"{reason} (the LLM tests are required under CI)")
-        pytest.skip(reason)
-    model = smollm2_gguf()
-    assert model is not None
-    server = start_server(model)
-    yield server
-    server.stop()
 
 
 @pytest.mark.llm

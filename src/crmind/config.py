@@ -83,6 +83,20 @@ class Settings(BaseSettings):
         default=365.0, gt=0, description="Recency over this many days: churned whatever the rhythm."
     )
 
+    engine: Literal["local", "spark"] = Field(
+        default="local",
+        description="Where the heavy analysis steps run: in-process (local) or on Apache Spark.",
+    )
+    spark_master: str = Field(
+        default="local[2]",
+        description="Spark master URL of the spark engine: local[N], spark://host:7077, yarn, ...",
+    )
+    spark_jars: str | None = Field(
+        default=None,
+        description="Comma-separated jar files for the spark engine, e.g. the PostgreSQL JDBC "
+        "driver (passed to spark.jars; nothing is downloaded).",
+    )
+
     llm_base_url: str | None = Field(
         default=None,
         description="OpenAI-compatible endpoint of the assistant's optional language model, e.g. "
@@ -94,6 +108,43 @@ class Settings(BaseSettings):
     )
     llm_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Longest wait for one reply of the language model."
+    )
+
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where `crmind serve` is reached from outside: the base of unsubscribe links.",
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server of campaign e-mail.")
+    smtp_port: int = Field(default=25, gt=0, lt=65536, description="Port of that SMTP server.")
+    smtp_security: Literal["none", "starttls", "ssl"] = Field(
+        default="none", description="Transport security: none, STARTTLS, or SSL from the start."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login, if it needs one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_sender: str = Field(
+        default="crmind <noreply@localhost>", description="From address of campaign e-mail."
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key that signs campaign webhooks; unset: derived from secret_key "
+        "(`crmind campaigns webhook-secret` shows it).",
+    )
+    campaign_max_attempts: int = Field(
+        default=5, gt=0, description="Delivery attempts of one campaign message before it fails."
+    )
+    campaign_retry_seconds: float = Field(
+        default=30.0, gt=0, description="First wait before retrying a message; doubles each time."
+    )
+    campaign_claim_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="A message claimed by a runner longer ago than this, and never recorded as "
+        "sent, is marked in doubt (never sent twice).",
+    )
+    campaign_poll_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often `crmind serve` runs due campaigns; 0: never (use cron).",
     )
 
     @field_validator("data_dir")

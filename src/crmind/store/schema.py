@@ -535,6 +535,10 @@ from crmind.store.schema_access import Consent as Consent  # noqa: E402
 from crmind.store.schema_access import Erasure as Erasure  # noqa: E402
 from crmind.store.schema_access import User as User  # noqa: E402
 from crmind.store.schema_assistant import KnowledgeArticle as KnowledgeArticle  # noqa: E402
+from crmind.store.schema_campaigns import Campaign as Campaign  # noqa: E402
+from crmind.store.schema_campaigns import CampaignMember as CampaignMember  # noqa: E402
+from crmind.store.schema_campaigns import CampaignMessage as CampaignMessage  # noqa: E402
+from crmind.store.schema_campaigns import CampaignRun as CampaignRun  # noqa: E402
 from crmind.store.schema_live import CustomerLiveState as CustomerLiveState  # noqa: E402
 
 

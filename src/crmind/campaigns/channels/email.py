@@ -1,0 +1,127 @@
+"""E-mail over SMTP (smtplib): one connection reused for a batch, STARTTLS or SSL, login.
+
+A 4xx reply, a refused connection or a timeout is transient (tried again later); a 5xx reply is
+permanent. Every message carries a Message-ID made from its row, and a List-Unsubscribe link.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Literal
+
+from crmind.campaigns.channels import DeliveryError, OutgoingMessage
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "127.0.0.1"
+    port: int = 25
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username: str | None = None
+    password: str | None = None
+    sender: str = "crmind <noreply@localhost>"
+    timeout_seconds: float = 30.0
+
+
+class SmtpChannel:
+    """Sends campaign e-mail through one SMTP server."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._client: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._client is not None:
+            return self._client
+        s = self.settings
+        try:
+            client: smtplib.SMTP
+            if s.security == "ssl":
+                client = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout_seconds, context=ssl.create_default_context()
+                )
+            else:
+                client = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
+                if s.security == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+            if s.username:
+                client.login(s.username, s.password or "")
+        except smtplib.SMTPAuthenticationError as error:
+            raise DeliveryError(
+                f"SMTP login refused: {error.smtp_code}", transient=False
+            ) from error
+        except (OSError, smtplib.SMTPException) as error:
+            raise DeliveryError(
+                f"SMTP server {s.host}:{s.port} unreachable: {error}", transient=True
+            ) from error
+        self._client = client
+        return client
+
+    def send(self, message: OutgoingMessage) -> None:
+        if not message.recipient:
+            raise DeliveryError("the customer has no e-mail address", transient=False)
+        email = self._email(message)
+        client = self._connect()
+        try:
+            refused = client.send_message(email)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reply = next(iter(error.recipients.values()))
+            raise _reply_error(code, reply) from error
+        except smtplib.SMTPResponseException as error:
+            self._reset()
+            raise _reply_error(error.smtp_code, error.smtp_error) from error
+        except (OSError, smtplib.SMTPException) as error:
+            self._drop()
+            raise DeliveryError(f"SMTP connection lost: {error}", transient=True) from error
+        if refused:
+            code, reply = next(iter(refused.values()))
+            raise _reply_error(code, reply)
+
+    def _email(self, message: OutgoingMessage) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = self.settings.sender
+        email["To"] = message.recipient
+        email["Subject"] = message.rendered.subject
+        email["Date"] = formatdate(localtime=False)
+        domain = self.settings.sender.rsplit("@", 1)[-1].strip(">") or "localhost"
+        email["Message-ID"] = f"<{message.idempotency_key}@{domain}>"
+        email["Content-Language"] = message.rendered.language
+        if message.unsubscribe_url:
+            email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+            email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        email.set_content(message.rendered.text)
+        if message.rendered.html:
+            email.add_alternative(message.rendered.html, subtype="html")
+        return email
+
+    def _reset(self) -> None:
+        try:
+            if self._client is not None:
+                self._client.rset()
+        except (OSError, smtplib.SMTPException):
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.close()
+            finally:
+                self._client = None
+
+    def close(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+            finally:
+                self._client = None
+
+
+def _reply_error(code: int, reply: bytes | str) -> DeliveryError:
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+    return DeliveryError(f"SMTP {code} {text}".strip(), transient=400 <= code < 500)

@@ -1,0 +1,380 @@
+"""Use case: deliver the due messages of active campaigns, each exactly once.
+
+For every due ``pending`` message a runner first *claims* it (``pending`` -> ``sending`` in one
+conditional update, committed; a second runner's update of the same row changes nothing and it
+moves on), then renders and sends it, then records the outcome: ``sent``; ``pending`` again with
+a later ``next_attempt_at`` after a transient failure (back-off doubling from
+``campaign_retry_seconds``); ``failed`` with the reason after a permanent one or the last attempt.
+
+A runner killed between the send and its record leaves the message ``sending``; no runner sends a
+``sending`` message, and once its claim is older than ``campaign_claim_lease_seconds`` it is marked
+``in_doubt`` (the one case where crmind cannot know whether it left; it is not sent again).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, select, update
+
+from crmind.campaigns.channels import Channel, DeliveryError, OutgoingMessage
+from crmind.campaigns.channels.email import SmtpChannel, SmtpSettings
+from crmind.campaigns.channels.export import ExportChannel
+from crmind.campaigns.channels.webhook import WebhookChannel
+from crmind.campaigns.spec import Variant
+from crmind.campaigns.templates import MessageContext, ProductPick, render
+from crmind.campaigns.timing import backoff, quiet_until
+from crmind.config import Settings
+from crmind.errors import CrmindError
+from crmind.privacy.binding import cipher_of
+from crmind.privacy.keys import derived_key, secret_key
+from crmind.services.campaign_unsubscribe import unsubscribe_key, unsubscribe_url
+from crmind.services.campaigns import StoredCampaign, get_campaign
+from crmind.store.schema import Customer
+from crmind.store.schema_campaigns import Campaign, CampaignMessage
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PURPOSE = "campaign-webhook"
+BATCH = 500
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """What delivery needs from the settings (built by :func:`delivery_settings`)."""
+
+    smtp: SmtpSettings
+    webhook_secret: bytes
+    unsubscribe_key: bytes
+    public_base_url: str
+    export_dir: Path
+    timezone: str
+    max_attempts: int
+    retry_seconds: float
+    lease_seconds: float
+
+
+def delivery_settings(settings: Settings) -> DeliverySettings:
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return DeliverySettings(
+        smtp=SmtpSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=password,
+            sender=settings.smtp_sender,
+        ),
+        webhook_secret=webhook_secret(settings),
+        unsubscribe_key=unsubscribe_key(settings),
+        public_base_url=settings.public_base_url,
+        export_dir=settings.data_dir / "campaign_exports",
+        timezone=settings.default_timezone,
+        max_attempts=settings.campaign_max_attempts,
+        retry_seconds=settings.campaign_retry_seconds,
+        lease_seconds=settings.campaign_claim_lease_seconds,
+    )
+
+
+def webhook_secret(settings: Settings) -> bytes:
+    """The key that signs webhooks: ``webhook_secret`` if set, else derived from the secret."""
+    if settings.webhook_secret is not None:
+        return settings.webhook_secret.get_secret_value().encode()
+    return derived_key(secret_key(settings), WEBHOOK_PURPOSE).hex().encode()
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    in_doubt: int = 0
+    lost_races: int = 0
+    quiet_until: datetime | None = None
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, other: DeliveryStats) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.retried += other.retried
+        self.in_doubt += other.in_doubt
+        self.lost_races += other.lost_races
+        self.quiet_until = other.quiet_until or self.quiet_until
+        self.failures.extend(other.failures)
+
+
+def deliver(
+    engine: Engine,
+    config: DeliverySettings,
+    *,
+    campaign_ids: list[int] | None = None,
+    until_done: bool = False,
+    max_wait_seconds: float = 300.0,
+    clock: Callable[[], datetime] = utcnow,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeliveryStats:
+    """Send every due message of the active campaigns (of ``campaign_ids``, when given).
+
+    ``until_done``: also wait for messages retrying later (at most ``max_wait_seconds`` per wait),
+    and return only when none is pending.
+    """
+    runner = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    stats = DeliveryStats(
+        in_doubt=mark_in_doubt(engine, clock() - timedelta(seconds=config.lease_seconds))
+    )
+    sender = _Sender(engine, config, runner, clock)
+    try:
+        while True:
+            active = _active_campaigns(engine, campaign_ids)
+            if not active:
+                break
+            batch = sender.run_batch(active)
+            stats.add(batch)
+            if batch.sent or batch.failed or batch.retried or batch.lost_races:
+                continue
+            wait = _next_due(engine, active, clock()) if until_done else None
+            if wait is None or batch.quiet_until is not None:
+                break
+            sleep(min(max_wait_seconds, max(0.05, wait)))
+    finally:
+        sender.close()
+    return stats
+
+
+def mark_in_doubt(engine: Engine, claimed_before: datetime) -> int:
+    """Mark messages claimed before ``claimed_before`` and never recorded as ``in_doubt``."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(CampaignMessage)
+            .where(CampaignMessage.status == "sending", CampaignMessage.claimed_at < claimed_before)
+            .values(
+                status="in_doubt",
+                reason="its runner stopped while sending; not sent again to avoid a duplicate",
+            )
+        )
+    if result.rowcount:
+        logger.warning("%d campaign messages marked in doubt", result.rowcount)
+    return int(result.rowcount)
+
+
+def _active_campaigns(engine: Engine, campaign_ids: list[int] | None) -> dict[int, StoredCampaign]:
+    query = select(Campaign.id).where(Campaign.status == "active")
+    if campaign_ids is not None:
+        query = query.where(Campaign.id.in_(campaign_ids))
+    with engine.connect() as conn:
+        ids = list(conn.execute(query).scalars())
+    return {campaign_id: get_campaign(engine, campaign_id) for campaign_id in ids}
+
+
+def _next_due(engine: Engine, active: dict[int, StoredCampaign], now: datetime) -> float | None:
+    """Seconds until the next pending message of ``active`` is due; None when none is pending."""
+    with engine.connect() as conn:
+        due = conn.execute(
+            select(func.min(CampaignMessage.next_attempt_at)).where(
+                CampaignMessage.status == "pending", CampaignMessage.campaign_id.in_(list(active))
+            )
+        ).scalar()
+    return None if due is None else (due - now).total_seconds()
+
+
+class _Sender:
+    """One runner's claims, channels and records."""
+
+    def __init__(
+        self, engine: Engine, config: DeliverySettings, runner: str, clock: Callable[[], datetime]
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.runner = runner
+        self.clock = clock
+        self.channels: dict[int, Channel] = {}
+        self.cipher = cipher_of(engine)
+
+    def run_batch(self, active: dict[int, StoredCampaign]) -> DeliveryStats:
+        stats = DeliveryStats()
+        now = self.clock()
+        sendable = []
+        for campaign in active.values():
+            quiet = quiet_until(now, campaign.spec.limits.quiet_hours, self.config.timezone)
+            if quiet is None:
+                sendable.append(campaign.id)
+            else:
+                stats.quiet_until = min(quiet, stats.quiet_until or quiet)
+        if not sendable:
+            return stats
+        with self.engine.connect() as conn:
+            candidates = conn.execute(
+                select(CampaignMessage.id, CampaignMessage.campaign_id)
+                .where(
+                    CampaignMessage.status == "pending",
+                    CampaignMessage.next_attempt_at <= now,
+                    CampaignMessage.campaign_id.in_(sendable),
+                )
+                .order_by(CampaignMessage.id)
+                .limit(BATCH)
+            ).all()
+        for message_id, campaign_id in candidates:
+            if not self._claim(message_id):
+                stats.lost_races += 1
+                continue
+            self._send(message_id, active[campaign_id], stats)
+        return stats
+
+    def _claim(self, message_id: int) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(CampaignMessage)
+                .where(CampaignMessage.id == message_id, CampaignMessage.status == "pending")
+                .values(
+                    status="sending",
+                    claimed_by=self.runner,
+                    claimed_at=self.clock(),
+                    attempts=CampaignMessage.attempts + 1,
+                )
+            )
+        return result.rowcount == 1
+
+    def _send(self, message_id: int, campaign: StoredCampaign, stats: DeliveryStats) -> None:
+        try:
+            outgoing, attempts = self._outgoing(message_id, campaign)
+            self._channel(campaign).send(outgoing)
+        except DeliveryError as error:
+            self._failed(message_id, error, attempts if "attempts" in locals() else 1, stats)
+            return
+        except CrmindError as error:  # a template or the data: retrying will not help
+            self._failed(message_id, DeliveryError(str(error), transient=False), 1, stats)
+            return
+        self._record(message_id, status="sent", sent_at=self.clock(), reason=None)
+        stats.sent += 1
+
+    def _failed(
+        self, message_id: int, error: DeliveryError, attempts: int, stats: DeliveryStats
+    ) -> None:
+        if error.transient and attempts < self.config.max_attempts:
+            retry_at = self.clock() + backoff(attempts, self.config.retry_seconds)
+            self._record(
+                message_id, status="pending", next_attempt_at=retry_at, reason=error.reason
+            )
+            stats.retried += 1
+            return
+        reason = (
+            error.reason if not error.transient else f"{error.reason} (after {attempts} attempts)"
+        )
+        self._record(message_id, status="failed", reason=reason)
+        stats.failed += 1
+        stats.failures.append(f"message {message_id}: {reason}")
+
+    def _record(self, message_id: int, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(CampaignMessage)
+                .where(
+                    and_(
+                        CampaignMessage.id == message_id, CampaignMessage.claimed_by == self.runner
+                    )
+                )
+                .values(**values)
+            )
+
+    def _outgoing(self, message_id: int, campaign: StoredCampaign) -> tuple[OutgoingMessage, int]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(
+                    CampaignMessage.customer_id,
+                    CampaignMessage.variant,
+                    CampaignMessage.content,
+                    CampaignMessage.attempts,
+                    Customer.name,
+                    Customer.first_name,
+                    Customer.email,
+                )
+                .join(Customer, Customer.id == CampaignMessage.customer_id)
+                .where(CampaignMessage.id == message_id)
+            ).one()
+        customer_id, variant_name, content, attempts, name, first_name, email = row
+        content = content or {}
+        link = unsubscribe_url(
+            self.config.public_base_url, self.config.unsubscribe_key, customer_id, campaign.id
+        )
+        context = message_context(
+            campaign,
+            customer_id,
+            content,
+            name=self.cipher.decrypt(name, "customers.name"),
+            first_name=self.cipher.decrypt(first_name, "customers.first_name"),
+            unsubscribe_link=link,
+        )
+        variant = variant_of(campaign, variant_name)
+        outgoing = OutgoingMessage(
+            message_id=message_id,
+            campaign_id=campaign.id,
+            campaign=campaign.name,
+            customer_id=customer_id,
+            variant=variant_name,
+            rendered=render(campaign.spec.content, context, variant),
+            recipient=self.cipher.decrypt(email, "customers.email"),
+            unsubscribe_url=link,
+            data={"products": content.get("products", []), "coupon": content.get("coupon")},
+        )
+        return outgoing, attempts
+
+    def _channel(self, campaign: StoredCampaign) -> Channel:
+        if campaign.id not in self.channels:
+            kind = campaign.spec.channel.kind
+            channel: Channel
+            if kind == "email":
+                channel = SmtpChannel(self.config.smtp)
+            elif kind == "webhook":
+                channel = WebhookChannel(str(campaign.spec.channel.url), self.config.webhook_secret)
+            else:
+                channel = ExportChannel(self.config.export_dir / f"campaign-{campaign.id}.jsonl")
+            self.channels[campaign.id] = channel
+        return self.channels[campaign.id]
+
+    def close(self) -> None:
+        for channel in self.channels.values():
+            channel.close()
+
+
+def message_context(
+    campaign: StoredCampaign,
+    customer_id: int,
+    content: dict[str, Any],
+    *,
+    name: str | None,
+    first_name: str | None,
+    unsubscribe_link: str | None,
+) -> MessageContext:
+    """What a template sees for one customer: the planned content and the names read now."""
+    full_name = name or ""
+    return MessageContext(
+        customer_id=customer_id,
+        first_name=first_name or (full_name.split() or [""])[0],
+        name=full_name,
+        language=content.get("language", campaign.spec.content.default_language),
+        segment=content.get("segment"),
+        stage=content.get("stage"),
+        coupon=content.get("coupon"),
+        unsubscribe_url=unsubscribe_link,
+        campaign=campaign.name,
+        products=[ProductPick(**pick) for pick in content.get("products", [])],
+    )
+
+
+def variant_of(campaign: StoredCampaign, name: str) -> Variant | None:
+    for variant in campaign.spec.experiment.variants:
+        if variant.name == name:
+            return variant
+    return None

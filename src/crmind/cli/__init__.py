@@ -8,6 +8,7 @@ commands, each registering its commands on import.
 from crmind.cli import (
     access,
     analysis,
+    campaigns,
     chat,
     demo,
     identity,
@@ -27,6 +28,7 @@ __all__ = [
     "access",
     "analysis",
     "app",
+    "campaigns",
     "chat",
     "demo",
     "identity",

@@ -7,8 +7,8 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 @dataclass
 class Received:
     envelope_to: list[str]
-    message: Message
+    message: EmailMessage
 
     @property
     def subject(self) -> str:
@@ -25,10 +25,9 @@ class Received:
 
     @property
     def text(self) -> str:
-        part = self.message.get_body(("plain",)) if hasattr(self.message, "get_body") else None
-        source = part if part is not None else self.message
-        payload = source.get_payload(decode=True)
-        return payload.decode() if isinstance(payload, bytes) else str(payload)
+        part = self.message.get_body(("plain",))
+        assert isinstance(part, EmailMessage)
+        return str(part.get_content())
 
 
 @dataclass
@@ -49,7 +48,8 @@ class RecordingHandler:
                 return "451 4.3.0 try again later"
         if self.delay:
             time.sleep(self.delay)
-        parsed = message_from_bytes(envelope.content)
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
         with self.lock:
             self.received.append(Received(list(envelope.rcpt_tos), parsed))
         return "250 OK"

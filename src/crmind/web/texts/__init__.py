@@ -1,0 +1,10 @@
+"""The dashboard's strings, one module per page (``TEXTS = {"en": {...}, "zh": {...}}``).
+
+Add a page's module to :data:`MODULES`; :func:`crmind.web.i18n.table` merges them.
+"""
+
+from types import ModuleType
+
+from crmind.web.texts import common, customers, models, overview, segments
+
+MODULES: tuple[ModuleType, ...] = (common, overview, customers, segments, models)

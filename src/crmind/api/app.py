@@ -19,6 +19,7 @@ from crmind.errors import ConfigurationError
 from crmind.privacy.keys import has_explicit_secret
 from crmind.services.audit import AuditWriter
 from crmind.services.setup import ensure_cipher, open_store, require_current_schema
+from crmind.web.mount import install_dashboard
 
 logger = logging.getLogger(__name__)
 
@@ -74,4 +75,5 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.add_middleware(AuditMiddleware, writer_of=lambda: holder["state"].audit)
     for router in ROUTERS:
         app.include_router(router)
+    install_dashboard(app)  # the web dashboard under /ui, same users, roles and audit log
     return app

@@ -8,6 +8,7 @@ Consent: customers 1-40 in import order; those with a number divisible by 10 nev
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,7 +40,9 @@ class CampaignStore:
         return int(address.removeprefix("c").split("@")[0])
 
 
-def build_campaign_store(directory: Path, database_url: str | None = None, **settings: object) -> CampaignStore:
+def build_campaign_store(
+    directory: Path, database_url: str | None = None, **settings: object
+) -> CampaignStore:
     directory.mkdir(parents=True, exist_ok=True)
     config = Settings(
         data_dir=directory,
@@ -57,12 +60,38 @@ def build_campaign_store(directory: Path, database_url: str | None = None, **set
     when = datetime(2024, 1, 1)
     for number in sorted(CONSENTING | {UNSUBSCRIBED}):
         record_consent(
-            engine, ids[number], MARKETING_EMAIL, "grant", source="signup", actor="test",
+            engine,
+            ids[number],
+            MARKETING_EMAIL,
+            "grant",
+            source="signup",
+            actor="test",
             recorded_at=when,
         )
     record_consent(
-        engine, ids[UNSUBSCRIBED], MARKETING_EMAIL, "withdraw", source="preferences",
-        actor="test", recorded_at=datetime(2024, 2, 1),
+        engine,
+        ids[UNSUBSCRIBED],
+        MARKETING_EMAIL,
+        "withdraw",
+        source="preferences",
+        actor="test",
+        recorded_at=datetime(2024, 2, 1),
     )
     assert email(1) == "c1@example.com"
     return CampaignStore(config, engine, ids)
+
+
+def copy_campaign_store(
+    template: CampaignStore, directory: Path, **settings: object
+) -> CampaignStore:
+    """A copy of a SQLite campaign store (database and secret key) in ``directory``, opened with
+    ``settings`` (e.g. the SMTP port of a test's server)."""
+    shutil.copytree(
+        template.settings.data_dir, directory, ignore=shutil.ignore_patterns("*-wal", "*-shm")
+    )
+    config = Settings(
+        data_dir=directory,
+        database_url=f"sqlite:///{directory / 'crmind.db'}",
+        **settings,  # type: ignore[arg-type]
+    )
+    return CampaignStore(config, open_store(config), template.ids)

@@ -48,8 +48,13 @@ def run_campaigns(
     send: bool = True,
     until_done: bool = False,
 ) -> RunnerReport:
-    """Plan the due firings of the active campaigns (of ``campaign_ids``), then send."""
+    """Plan the due firings of the active campaigns (of ``campaign_ids``), then send.
+
+    ``now`` runs the pass as of another time (a replay, a test): delivery's clock then starts
+    there and advances in real time.
+    """
     moment = now or utcnow()
+    offset = moment - utcnow()
     report = RunnerReport()
     query = select(Campaign.id).where(Campaign.status == "active").order_by(Campaign.id)
     if campaign_ids is not None:
@@ -67,7 +72,11 @@ def run_campaigns(
                 report.planned.append(planned)
     if send:
         report.delivery = deliver(
-            engine, delivery_settings(settings), campaign_ids=campaign_ids, until_done=until_done
+            engine,
+            delivery_settings(settings),
+            campaign_ids=campaign_ids,
+            until_done=until_done,
+            clock=lambda: utcnow() + offset,
         )
     return report
 

@@ -108,14 +108,15 @@ def test_one_message_per_consenting_treated_customer_with_their_products(
 
 def _recommended(store: CampaignStore, customer: int, limit: int) -> list[str]:
     with store.engine.connect() as conn:
-        return list(
-            conn.execute(
+        return [
+            str(name)
+            for name in conn.execute(
                 select(Product.name)
                 .join(Recommendation, Recommendation.product_id == Product.id)
                 .where(Recommendation.customer_id == customer, Recommendation.rank <= limit)
                 .order_by(Recommendation.rank)
             ).scalars()
-        )
+        ]
 
 
 def test_the_unsubscribe_link_stops_the_next_campaign(

@@ -6,9 +6,9 @@ Every API route names the permission it needs; tests walk every route against ev
 - **agent** (customer service): customers with their personal data, orders, tickets, the
   assistant, feedback; records consents.
 - **marketer**: segments, models, feedback, products and pseudonymised customer analytics;
-  starts analysis runs; records consents.
+  starts analysis runs; records consents; creates and runs campaigns.
 - **analyst**: pseudonymised data only (customer analytics without names, segments, models,
-  orders without contacts, products).
+  orders without contacts, products, campaign reports).
 - **viewer**: aggregates: products, segments, model runs.
 """
 
@@ -36,6 +36,8 @@ class Permission(StrEnum):
     IMPORTS_READ = "imports:read"
     IMPORTS_WRITE = "imports:write"
     ANALYSIS_RUN = "analysis:run"
+    CAMPAIGNS_READ = "campaigns:read"  # campaigns and their aggregate reports
+    CAMPAIGNS_WRITE = "campaigns:write"  # create, pause, resume
     MODELS_READ = "models:read"
     CONSENTS_WRITE = "consents:write"
     PRIVACY_EXPORT = "privacy:export"
@@ -70,6 +72,8 @@ PERMISSIONS: dict[str, frozenset[Permission]] = {
             _P.MODELS_READ,
             _P.ANALYSIS_RUN,
             _P.CONSENTS_WRITE,
+            _P.CAMPAIGNS_READ,
+            _P.CAMPAIGNS_WRITE,
         }
     ),
     "analyst": frozenset(
@@ -79,6 +83,7 @@ PERMISSIONS: dict[str, frozenset[Permission]] = {
             _P.PRODUCTS_READ,
             _P.SEGMENTS_READ,
             _P.MODELS_READ,
+            _P.CAMPAIGNS_READ,
         }
     ),
     "viewer": frozenset({_P.PRODUCTS_READ, _P.SEGMENTS_READ, _P.MODELS_READ}),

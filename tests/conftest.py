@@ -20,6 +20,7 @@ from crmind.privacy.binding import attach_cipher
 from crmind.store.db import make_engine
 from crmind.store.migrate import upgrade
 from tests.assistant.llm_server import LlamaServer, missing_reason, smollm2_gguf, start_server
+from tests.campaign_store import CampaignStore, build_campaign_store
 from tests.store_cipher import TEST_CIPHER
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,3 +120,14 @@ def llm_server() -> Iterator[LlamaServer]:
     server = start_server(model)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def campaign_template(tmp_path_factory: pytest.TempPathFactory) -> CampaignStore:
+    """The campaign test store (tests/campaign_store.py), built once; tests work on copies
+    (copy_campaign_store)."""
+    store = build_campaign_store(Path(tmp_path_factory.mktemp("campaign-template")))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.engine.dispose()
+    return store

@@ -18,7 +18,7 @@ from crmind.api.routes import ROUTERS
 from crmind.store.schema_access import ROLES
 from tests.api.conftest import auth
 
-PUBLIC = {"/health"}
+PUBLIC = {"/health", "/unsubscribe/{token}"}
 
 
 def _permission_of(route: APIRoute) -> Permission | None:

@@ -6,6 +6,7 @@ from fastapi.routing import APIRoute
 from crmind.api.routes import (
     access,
     audit,
+    campaigns,
     chat,
     customers,
     events,
@@ -18,6 +19,7 @@ from crmind.api.routes import (
     runs,
     segments,
     tickets,
+    unsubscribe,
 )
 from crmind.api.schemas.problems import declare_problems
 
@@ -31,15 +33,20 @@ ROUTERS: tuple[APIRouter, ...] = (
     feedback.router,
     tickets.router,
     chat.router,
+    campaigns.router,
     privacy.router,
     imports.router,
     runs.router,
     access.router,
     audit.router,
+    unsubscribe.router,
 )
 
-for _router in ROUTERS:  # every route but the public health check takes a key
-    if _router is not health.router:
+PUBLIC_ROUTERS = (health.router, unsubscribe.router)
+"""Routers whose routes take no key: the health check, and unsubscribe links (signed tokens)."""
+
+for _router in ROUTERS:  # every other route takes a key
+    if _router not in PUBLIC_ROUTERS:
         for _route in _router.routes:
             if isinstance(_route, APIRoute):
                 declare_problems(_route)

@@ -1,4 +1,5 @@
-"""``crmind serve``: the REST API (and, as it lands, the dashboard) with uvicorn."""
+"""``crmind serve``: the REST API (and, as it lands, the dashboard) with uvicorn, and the campaign
+scheduler (every ``campaign_poll_seconds``, in the serving process; 0 turns it off)."""
 
 import os
 from typing import Annotated
@@ -6,6 +7,7 @@ from typing import Annotated
 import typer
 
 from crmind.cli.app import app, current_settings, errors, errors_as_messages
+from crmind.config import Settings
 
 
 @app.command()
@@ -14,22 +16,34 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default: CRMIND_API_PORT).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the REST API; the OpenAPI description is at /docs.
+    """Serve the REST API (the OpenAPI description is at /docs) and run due campaigns.
 
     Example: crmind serve --port 8000   (then: crmind keys create me --role admin)
     """
-    import uvicorn
-
     from crmind.api import create_app
+    from crmind.services.campaign_runner import CampaignScheduler
     from crmind.services.setup import init_store
 
     settings = current_settings()
     with errors_as_messages():
         create_app(settings)  # refuses insecure settings before anything listens
-        init_store(settings)
+        engine, _ = init_store(settings)
     bind_host = host or settings.api_host
     bind_port = port or settings.api_port
     errors.print(f"crmind API on http://{bind_host}:{bind_port} (docs at /docs)")
+    scheduler = CampaignScheduler(engine, settings)
+    scheduler.start()
+    try:
+        _run(settings, bind_host, bind_port, workers)
+    finally:
+        scheduler.stop()
+
+
+def _run(settings: Settings, bind_host: str, bind_port: int, workers: int) -> None:
+    import uvicorn
+
+    from crmind.api import create_app
+
     if workers == 1:
         uvicorn.run(
             create_app(settings),

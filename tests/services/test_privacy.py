@@ -10,12 +10,16 @@ import pytest
 from sqlalchemy import Engine, String, Text, func, inspect, select, text, update
 from sqlalchemy.types import JSON
 
+from crmind.campaigns.spec import CampaignSpec
 from crmind.errors import NotFoundError
 from crmind.services.analysis import run_analysis
 from crmind.services.audit import AuditQuery, search
+from crmind.services.campaign_runner import run_campaigns
+from crmind.services.campaigns import create_campaign
 from crmind.services.consents import PROFILING_TABLES, profiling_excluded
 from crmind.services.feedback_text import TextOptions, analyse_feedback
 from crmind.services.privacy import ERASED_TEXT, KEY_TABLES, erase_customer, erasures_of
+from crmind.services.subject_export import export_customer
 from crmind.store.db import sqlite_path
 from crmind.store.schema import (
     Base,
@@ -27,6 +31,8 @@ from crmind.store.schema import (
     ModelRun,
     Order,
 )
+from crmind.store.schema_campaigns import CampaignMessage
+from tests.campaign_store import CONSENTING, CampaignStore, copy_campaign_store
 from tests.privacy_store import ANALYSIS, TARGET, build_full_store, build_store, customer_id_of
 from tests.store_probe import count
 
@@ -226,3 +232,33 @@ def test_an_address_known_only_from_an_order_is_blanked_in_rejected_rows(
     assert any(second in raw for raw in raws)  # the reject names the second address
     erase_customer(engine, customer_id_of(engine), actor=ACTOR)
     assert not any(second in value for value in _text_values(engine))
+
+
+def test_export_and_erasure_reach_campaign_messages(
+    campaign_template: CampaignStore, tmp_path: Path
+) -> None:
+    store = copy_campaign_store(campaign_template, tmp_path / "store")
+    spec = CampaignSpec.model_validate(
+        {
+            "name": "offer",
+            "content": {"subject": {"en": "Hi"}, "text": {"en": "x"}, "coupon_prefix": "OF"},
+            "experiment": {"holdout": 0.0},
+        }
+    )
+    create_campaign(store.engine, spec)
+    run_campaigns(store.engine, store.settings, send=False)
+    person = store.ids[sorted(CONSENTING)[0]]
+
+    exported = export_customer(store.engine, person, actor="test")
+    assert exported["campaign_messages"][0]["campaign"] == "offer"
+    assert exported["campaign_messages"][0]["content"]["coupon"].startswith("OF")
+
+    result = erase_customer(store.engine, person, actor="test")
+    assert result.rows["campaign_messages"] == 1
+    with store.engine.connect() as conn:
+        status, reason, content = conn.execute(
+            select(CampaignMessage.status, CampaignMessage.reason, CampaignMessage.content).where(
+                CampaignMessage.customer_id == person
+            )
+        ).one()
+    assert (status, reason, content) == ("skipped", "customer erased", None)

@@ -10,7 +10,8 @@ customer rows keep their ids as empty shells (so orders stay for the accounts) w
 contact, hash and attribute column nulled; keys and search tokens are deleted; free texts
 (feedback, messages) become ``[erased]``, conversation subjects and summaries and merge reasons
 are nulled, event properties are cleared; derived data (profiles, segment memberships, scores,
-recommendations, live state, feedback analyses and topic memberships) is deleted; rejected
+recommendations, live state, feedback analyses and topic memberships) is deleted; campaign
+messages lose what they said (those not yet sent are held back for good); rejected
 import rows whose raw content holds the person's e-mail, phone or full name are blanked; every
 completed model run is flagged for retraining; and an ``erasures`` row records how many rows
 changed per table and nothing personal. Consents and audit entries stay: they name the person by
@@ -57,6 +58,7 @@ from crmind.store.schema import (
     Order,
     table_of,
 )
+from crmind.store.schema_campaigns import CampaignMessage
 
 logger = logging.getLogger(__name__)
 
@@ -251,7 +253,26 @@ def _erase(conn: Connection, ids: list[int]) -> dict[str, int]:
         .values(reason=null()),
     )
     rows.update(delete_profiling_data(conn, ids))
+    rows["campaign_messages"] = _erase_campaign_messages(conn, ids)
     return rows
+
+
+def _erase_campaign_messages(conn: Connection, ids: list[int]) -> int:
+    """Campaign messages keep their status and times (what was sent, by id only) but lose what
+    they said; those not yet sent never will be."""
+    held = _changed(
+        conn,
+        update(CampaignMessage)
+        .where(CampaignMessage.customer_id.in_(ids), CampaignMessage.status == "pending")
+        .values(status="skipped", reason="customer erased"),
+    )
+    blanked = _changed(
+        conn,
+        update(CampaignMessage)
+        .where(CampaignMessage.customer_id.in_(ids), CampaignMessage.content.is_not(None))
+        .values(content=null()),
+    )
+    return max(held, blanked)
 
 
 def _traces(conn: Connection, ids: list[int], contacts: list[dict[str, Any]]) -> set[str]:

@@ -48,6 +48,7 @@ from crmind.store.schema import (
     SegmentMember,
     table_of,
 )
+from crmind.store.schema_campaigns import Campaign, CampaignMessage
 
 EXPORT_FORMAT = "crmind-subject-export/1"
 
@@ -200,6 +201,13 @@ def _gather(conn: Connection, person: int, ids: list[int]) -> dict[str, Any]:
             select(table_of(IdentityMerge)).where(
                 or_(IdentityMerge.survivor_id.in_(ids), IdentityMerge.merged_id.in_(ids))
             ),
+        ),
+        "campaign_messages": rows_of(
+            conn,
+            select(table_of(CampaignMessage), Campaign.name.label("campaign"))
+            .join(Campaign, Campaign.id == CampaignMessage.campaign_id)
+            .where(CampaignMessage.customer_id.in_(ids))
+            .order_by(CampaignMessage.id),
         ),
         "erasures": rows_of(conn, select(table_of(Erasure)).where(Erasure.customer_id.in_(ids))),
         "audit": rows_of(

@@ -43,7 +43,9 @@ def form_token(html: str) -> str:
 
 
 def sign_in(client: TestClient, role: str, password: str | None = None) -> str:
-    """Sign ``client`` in as the user named ``role``; returns the session's CSRF token."""
+    """Sign ``client`` in as the user named ``role`` (out of any earlier session); returns the
+    session's CSRF token."""
+    client.cookies.clear()
     token = form_token(client.get("/ui/login").text)
     answer = client.post(
         "/ui/login",

@@ -100,8 +100,12 @@ class WebUser:
     def principal(self) -> Principal:
         return Principal(actor=f"user:{self.username}", role=self.role, user_id=self.id)
 
-    def can(self, permission: Permission | None) -> bool:
-        return permission is None or allows(self.role, permission)
+    def can(self, permission: Permission | tuple[Permission, ...] | None) -> bool:
+        """Whether the role has ``permission`` (one of them, for a tuple; None: yes)."""
+        if permission is None:
+            return True
+        wanted = permission if isinstance(permission, tuple) else (permission,)
+        return any(allows(self.role, p) for p in wanted)
 
 
 def api_state(request: Request) -> ApiState:
@@ -183,15 +187,17 @@ async def current_user(request: Request) -> WebUser:
 CurrentUser = Annotated[WebUser, Depends(current_user)]
 
 
-def page_permission(permission: Permission | None) -> Callable[..., Awaitable[WebUser]]:
-    """A dependency letting a page through only for roles with ``permission`` (None: every
-    signed-in user); PageDeniedError (403) otherwise."""
+def page_permission(
+    permission: Permission | tuple[Permission, ...] | None,
+) -> Callable[..., Awaitable[WebUser]]:
+    """A dependency letting a page through only for roles with ``permission`` (any of them,
+    for a tuple; None: every signed-in user); PageDeniedError (403) otherwise."""
 
     async def dependency(request: Request, user: CurrentUser) -> WebUser:
         request.state.permission = permission
         if not user.can(permission):
             raise PageDeniedError(
-                f"the role {user.role!r} may not do {permission}", "error.403", role=user.role
+                f"the role {user.role!r} may not see this page", "error.403", role=user.role
             )
         return user
 

@@ -79,3 +79,7 @@ class Translator:
 
     def __call__(self, key: str, **params: object) -> str:
         return translate(self.language, key, **params)
+
+    def has(self, key: str) -> bool:
+        """Whether the table holds ``key`` (for keys made from data, e.g. feature names)."""
+        return key in table()[DEFAULT_LANGUAGE]

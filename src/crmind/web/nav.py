@@ -19,5 +19,5 @@ class NavEntry:
     key: str  # the page's name, e.g. "customers"; the active entry is highlighted
     path: str  # e.g. "/ui/customers"
     label: str  # translation key, e.g. "nav.customers"
-    permission: Permission | None  # None: every signed-in user
+    permission: Permission | tuple[Permission, ...] | None  # any of them; None: everyone
     icon: str = ""  # one character shown before the label on narrow screens

@@ -22,3 +22,27 @@ def page_routers() -> list[APIRouter]:
 
 def nav_entries() -> list[NavEntry]:
     return [page.NAV for page in PAGES if getattr(page, "NAV", None) is not None]
+
+
+def page_routes() -> list[tuple[str, str, object]]:
+    """(method, path, permission) of every page route; the permission is what its
+    ``page_permission`` dependency carries (``MISSING`` when a route has none)."""
+    from fastapi.routing import APIRoute
+
+    found: list[tuple[str, str, object]] = []
+    for router in page_routers():
+        for route in router.routes:
+            if not isinstance(route, APIRoute):
+                continue
+            marks = [
+                getattr(dep.call, "permission")  # noqa: B009
+                for dep in route.dependant.dependencies
+                if hasattr(dep.call, "permission")
+            ]
+            for method in sorted(route.methods or ()):
+                found.append((method, route.path, marks[0] if marks else MISSING))
+    return found
+
+
+MISSING = object()
+"""The permission of a page route that declares none (a test fails on it)."""

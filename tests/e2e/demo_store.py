@@ -96,7 +96,7 @@ def _contacts(directory: Path, keys: list[str]) -> Path:
             "customer_id": keys,
             "name": [_name(i) for i in range(len(keys))],
             "email": [f"c{key}@example.com" for key in keys],
-            "phone": [f"+44 7700 9{int(float(key)) % 100000:05d}" for key in keys],
+            "phone": [f"+44 7911 {100000 + int(float(key)) % 900000}" for key in keys],
             "city": [["London", "Leeds", "York", "Bath"][i % 4] for i in range(len(keys))],
         }
     ).write_csv(path)
@@ -134,7 +134,8 @@ def build_demo_store(directory: Path, every: int = 1) -> DemoStore:
         (ImportKind.FEEDBACK, _reviews(directory, keys)),
     ):
         source = "online-retail" if kind is ImportKind.CUSTOMERS else "reviews"
-        import_file(engine, ImportRequest(kind=kind, path=path, source=source))
+        summary = import_file(engine, ImportRequest(kind=kind, path=path, source=source))
+        assert summary.rows_rejected == 0, summary.reject_reasons
     import_articles(engine, DEMO_KNOWLEDGE)
     key = keys[0]
     email = f"c{key}@example.com"

@@ -11,9 +11,10 @@ import base64
 import hashlib
 import hmac
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from crmind.campaigns.spec import CampaignSpecError, Content, Variant
@@ -113,11 +114,18 @@ def _with_language(context: MessageContext, language: str) -> MessageContext:
     return MessageContext(**{**context.__dict__, "language": language})
 
 
+@lru_cache(maxsize=512)
+def _compiled(env: ImmutableSandboxedEnvironment, source: str) -> Template:
+    """Compiling costs milliseconds; a campaign renders the same few templates thousands of
+    times."""
+    return env.from_string(source)
+
+
 def _render(
     env: ImmutableSandboxedEnvironment, source: str, variables: dict[str, Any], where: str
 ) -> str:
     try:
-        return env.from_string(source).render(variables)
+        return _compiled(env, source).render(variables)
     except TemplateError as error:
         raise CampaignSpecError(f"{where}: {error.__class__.__name__}: {error}") from error
 

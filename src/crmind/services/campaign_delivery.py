@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy import Connection, Engine, and_, func, select, update
 
 from crmind.campaigns.channels import Channel, DeliveryError, OutgoingMessage
 from crmind.campaigns.channels.email import SmtpChannel, SmtpSettings
@@ -189,6 +189,21 @@ def _next_due(engine: Engine, active: dict[int, StoredCampaign], now: datetime) 
     return None if due is None else (due - now).total_seconds()
 
 
+@dataclass(frozen=True)
+class _Due:
+    """A due message with what sending it needs (read once per batch)."""
+
+    id: int
+    campaign_id: int
+    customer_id: int
+    variant: str
+    content: dict[str, Any] | None
+    attempts: int
+    name: str | None
+    first_name: str | None
+    email: str | None
+
+
 class _Sender:
     """One runner's claims, channels and records."""
 
@@ -201,6 +216,7 @@ class _Sender:
         self.clock = clock
         self.channels: dict[int, Channel] = {}
         self.cipher = cipher_of(engine)
+        self._outcome: tuple[int, dict[str, Any]] | None = None
 
     def run_batch(self, active: dict[int, StoredCampaign]) -> DeliveryStats:
         stats = DeliveryStats()
@@ -215,25 +231,44 @@ class _Sender:
         if not sendable:
             return stats
         with self.engine.connect() as conn:
-            candidates = conn.execute(
-                select(CampaignMessage.id, CampaignMessage.campaign_id)
-                .where(
-                    CampaignMessage.status == "pending",
-                    CampaignMessage.next_attempt_at <= now,
-                    CampaignMessage.campaign_id.in_(sendable),
+            due = [
+                _Due(*row)
+                for row in conn.execute(
+                    select(
+                        CampaignMessage.id,
+                        CampaignMessage.campaign_id,
+                        CampaignMessage.customer_id,
+                        CampaignMessage.variant,
+                        CampaignMessage.content,
+                        CampaignMessage.attempts,
+                        Customer.name,
+                        Customer.first_name,
+                        Customer.email,
+                    )
+                    .join(Customer, Customer.id == CampaignMessage.customer_id)
+                    .where(
+                        CampaignMessage.status == "pending",
+                        CampaignMessage.next_attempt_at <= now,
+                        CampaignMessage.campaign_id.in_(sendable),
+                    )
+                    .order_by(CampaignMessage.id)
+                    .limit(BATCH)
                 )
-                .order_by(CampaignMessage.id)
-                .limit(BATCH)
-            ).all()
-        for message_id, campaign_id in candidates:
-            if not self._claim(message_id):
+            ]
+        for message in due:
+            if not self._claim(message.id):
                 stats.lost_races += 1
                 continue
-            self._send(message_id, active[campaign_id], stats)
+            self._send(message, active[message.campaign_id], stats)
+        self._flush()
         return stats
 
     def _claim(self, message_id: int) -> bool:
+        """Claim one message (committed before it is sent), recording the previous message's
+        outcome in the same transaction: one commit per message, and never more than one
+        message sent but not yet recorded."""
         with self.engine.begin() as conn:
+            self._record_outcome(conn)
             result = conn.execute(
                 update(CampaignMessage)
                 .where(CampaignMessage.id == message_id, CampaignMessage.status == "pending")
@@ -246,17 +281,17 @@ class _Sender:
             )
         return result.rowcount == 1
 
-    def _send(self, message_id: int, campaign: StoredCampaign, stats: DeliveryStats) -> None:
+    def _send(self, message: _Due, campaign: StoredCampaign, stats: DeliveryStats) -> None:
+        attempts = message.attempts + 1
         try:
-            outgoing, attempts = self._outgoing(message_id, campaign)
-            self._channel(campaign).send(outgoing)
+            self._channel(campaign).send(self._outgoing(message, campaign))
         except DeliveryError as error:
-            self._failed(message_id, error, attempts if "attempts" in locals() else 1, stats)
+            self._failed(message.id, error, attempts, stats)
             return
         except CrmindError as error:  # a template or the data: retrying will not help
-            self._failed(message_id, DeliveryError(str(error), transient=False), 1, stats)
+            self._failed(message.id, DeliveryError(str(error), transient=False), 1, stats)
             return
-        self._record(message_id, status="sent", sent_at=self.clock(), reason=None)
+        self._outcome = (message.id, {"status": "sent", "sent_at": self.clock(), "reason": None})
         stats.sent += 1
 
     def _failed(
@@ -264,71 +299,62 @@ class _Sender:
     ) -> None:
         if error.transient and attempts < self.config.max_attempts:
             retry_at = self.clock() + backoff(attempts, self.config.retry_seconds)
-            self._record(
-                message_id, status="pending", next_attempt_at=retry_at, reason=error.reason
-            )
+            values = {"status": "pending", "next_attempt_at": retry_at, "reason": error.reason}
+            self._outcome = (message_id, values)
             stats.retried += 1
             return
         reason = (
             error.reason if not error.transient else f"{error.reason} (after {attempts} attempts)"
         )
-        self._record(message_id, status="failed", reason=reason)
+        self._outcome = (message_id, {"status": "failed", "reason": reason})
         stats.failed += 1
         stats.failures.append(f"message {message_id}: {reason}")
 
-    def _record(self, message_id: int, **values: Any) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(CampaignMessage)
-                .where(
-                    and_(
-                        CampaignMessage.id == message_id, CampaignMessage.claimed_by == self.runner
-                    )
-                )
-                .values(**values)
+    def _record_outcome(self, conn: Connection) -> None:
+        if self._outcome is None:
+            return
+        message_id, values = self._outcome
+        conn.execute(
+            update(CampaignMessage)
+            .where(
+                and_(CampaignMessage.id == message_id, CampaignMessage.claimed_by == self.runner)
             )
+            .values(**values)
+        )
+        self._outcome = None
 
-    def _outgoing(self, message_id: int, campaign: StoredCampaign) -> tuple[OutgoingMessage, int]:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(
-                    CampaignMessage.customer_id,
-                    CampaignMessage.variant,
-                    CampaignMessage.content,
-                    CampaignMessage.attempts,
-                    Customer.name,
-                    Customer.first_name,
-                    Customer.email,
-                )
-                .join(Customer, Customer.id == CampaignMessage.customer_id)
-                .where(CampaignMessage.id == message_id)
-            ).one()
-        customer_id, variant_name, content, attempts, name, first_name, email = row
-        content = content or {}
+    def _flush(self) -> None:
+        if self._outcome is not None:
+            with self.engine.begin() as conn:
+                self._record_outcome(conn)
+
+    def _outgoing(self, message: _Due, campaign: StoredCampaign) -> OutgoingMessage:
+        content = message.content or {}
         link = unsubscribe_url(
-            self.config.public_base_url, self.config.unsubscribe_key, customer_id, campaign.id
+            self.config.public_base_url,
+            self.config.unsubscribe_key,
+            message.customer_id,
+            campaign.id,
         )
         context = message_context(
             campaign,
-            customer_id,
+            message.customer_id,
             content,
-            name=self.cipher.decrypt(name, "customers.name"),
-            first_name=self.cipher.decrypt(first_name, "customers.first_name"),
+            name=self.cipher.decrypt(message.name, "customers.name"),
+            first_name=self.cipher.decrypt(message.first_name, "customers.first_name"),
             unsubscribe_link=link,
         )
-        variant = variant_of(campaign, variant_name)
-        outgoing = OutgoingMessage(
-            message_id=message_id,
+        return OutgoingMessage(
+            message_id=message.id,
             campaign_id=campaign.id,
             campaign=campaign.name,
-            customer_id=customer_id,
-            variant=variant_name,
-            rendered=render(campaign.spec.content, context, variant),
-            recipient=self.cipher.decrypt(email, "customers.email"),
+            customer_id=message.customer_id,
+            variant=message.variant,
+            rendered=render(campaign.spec.content, context, variant_of(campaign, message.variant)),
+            recipient=self.cipher.decrypt(message.email, "customers.email"),
             unsubscribe_url=link,
             data={"products": content.get("products", []), "coupon": content.get("coupon")},
         )
-        return outgoing, attempts
 
     def _channel(self, campaign: StoredCampaign) -> Channel:
         if campaign.id not in self.channels:
@@ -344,6 +370,7 @@ class _Sender:
         return self.channels[campaign.id]
 
     def close(self) -> None:
+        self._flush()
         for channel in self.channels.values():
             channel.close()
 

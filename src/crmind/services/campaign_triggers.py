@@ -48,6 +48,11 @@ def due_firings(engine: Engine, campaign: StoredCampaign, now: datetime, zone: s
         assert trigger.cron is not None
         slot = due_slot(trigger.cron, campaign.created_at, now, zone)
         return [] if slot is None else [Firing(f"slot:{slot:%Y-%m-%dT%H:%M}")]
+    if trigger.event in ("segment_entry", "stage_entry"):
+        run_id, entered = _entries(engine, trigger)
+        # keyed by the analysis run: a second pass over the same run plans nothing new
+        key = f"{'segment' if trigger.event == 'segment_entry' else 'stage'}:{run_id}"
+        return [Firing(key, entered)] if entered else []
     since = _last_event_pass(engine, campaign) or campaign.created_at
     targets = _event_targets(engine, trigger, since, now)
     return [Firing(f"{EVENT_PREFIX}{now.isoformat()}", targets)] if targets else []
@@ -93,11 +98,12 @@ def _event_targets(
                 .group_by(Feedback.customer_id)
             ).all()
             return {cid: f"feedback:{fid}" for cid, fid in rows if cid is not None}
-    return _entries(engine, trigger)
+    return {}
 
 
-def _entries(engine: Engine, trigger: Trigger) -> dict[int, str]:
-    """Customers in the segment (or stage) in the newest analysis run and not in the one before."""
+def _entries(engine: Engine, trigger: Trigger) -> tuple[int | None, dict[int, str]]:
+    """The newest analysis run, and the customers in the segment (or stage) in it and not in the
+    run before."""
     with Session(engine) as session:
         runs = list(
             session.scalars(
@@ -108,11 +114,11 @@ def _entries(engine: Engine, trigger: Trigger) -> dict[int, str]:
             )
         )
     if not runs:
-        return {}
+        return None, {}
     newest = _members(engine, trigger, runs[0])
     before = _members(engine, trigger, runs[1]) if len(runs) > 1 else set()
     prefix = "segment" if trigger.event == "segment_entry" else "stage"
-    return dict.fromkeys(newest - before, f"{prefix}:{runs[0]}")
+    return runs[0], dict.fromkeys(newest - before, f"{prefix}:{runs[0]}")
 
 
 def _members(engine: Engine, trigger: Trigger, run_id: int) -> set[int]:

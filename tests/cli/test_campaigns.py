@@ -149,3 +149,21 @@ def test_crmind_serve_runs_due_campaigns_on_its_own(store: CampaignStore, tmp_pa
         assert sorted(store.number_of_email(a) for a in smtp.handler.recipients()) == sorted(
             CONSENTING
         )
+
+
+def test_an_uploaded_list_becomes_the_audience(store: CampaignStore, tmp_path: Path) -> None:
+    spec = tmp_path / "vip.yaml"
+    spec.write_text(CAMPAIGN.replace("name: win-back", "name: vip"), encoding="utf-8")
+    listed = tmp_path / "vip.csv"
+    listed.write_text("email\nc2@example.com\nc3@example.com\nghost@example.com\n")
+    result = runner.invoke(
+        app,
+        [
+            *["--data-dir", str(store.settings.data_dir), "campaigns", "create", str(spec)],
+            *["--audience-file", str(listed)],
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "row 4: no customer with e-mail 'ghost@example.com'" in result.stderr
+    preview = json.loads(_cli(store, "campaigns", "preview", "vip", "--json"))
+    assert preview["audience"] == 2

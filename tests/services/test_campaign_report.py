@@ -37,7 +37,14 @@ def _customers(engine: Engine) -> None:
         )
 
 
-def _orders(engine: Engine, campaign_id: int, window: timedelta) -> None:
+def _orders(
+    engine: Engine,
+    campaign_id: int,
+    window: timedelta,
+    effects: dict[str, float] | None = None,
+) -> None:
+    """Orders per member: a conversion in the window at the base rate plus the group's effect
+    (``EFFECT`` for every treated group unless ``effects`` says), and two that never count."""
     rng = np.random.default_rng(11)
     with engine.connect() as conn:
         members = conn.execute(
@@ -48,7 +55,8 @@ def _orders(engine: Engine, campaign_id: int, window: timedelta) -> None:
     orders: list[dict[str, object]] = []
     lines: list[dict[str, object]] = []
     for customer, group, assigned in members:
-        rate = BASE if group == HOLDOUT else BASE + EFFECT
+        effect = 0.0 if group == HOLDOUT else (effects or {}).get(group, EFFECT)
+        rate = BASE + effect
         moments = []
         if rng.random() < rate:
             moments.append(assigned + timedelta(days=float(rng.uniform(0.1, 13.9))))
@@ -98,3 +106,28 @@ def test_the_report_recovers_a_known_uplift(engine: Engine, tmp_path: Path) -> N
     assert revenue is not None
     assert revenue.low < EFFECT * 30.0 < revenue.high
     assert report.messages == {"pending": uplift.treated}
+
+
+def test_each_variant_is_measured_against_the_holdout(engine: Engine, tmp_path: Path) -> None:
+    _customers(engine)
+    settings = Settings(data_dir=tmp_path, database_url=str(engine.url))
+    spec = CampaignSpec.model_validate(
+        {
+            "name": "ab",
+            "channel": {"kind": "export"},
+            "content": {"subject": {"en": "Hello"}, "text": {"en": "Offer"}},
+            "experiment": {
+                "holdout": 0.3,
+                "variants": [{"name": "A", "subject": {"en": "Plain"}}, {"name": "B"}],
+            },
+        }
+    )
+    campaign = create_campaign(engine, spec)
+    run_campaigns(engine, settings, send=False)
+    _orders(engine, campaign.id, timedelta(days=14), effects={"A": 0.0, "B": 0.12})
+    report = campaign_report(engine, campaign.id)
+    a, b = report.variant_uplifts["A"], report.variant_uplifts["B"]
+    assert a.low < 0.0 < a.high
+    assert b.low < 0.12 < b.high
+    assert b.low > 0
+    assert {group.group for group in report.groups} == {"A", "B", "holdout"}

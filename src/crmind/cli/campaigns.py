@@ -9,9 +9,10 @@ import typer
 from rich.table import Table
 
 from crmind.campaigns.spec import load_spec
-from crmind.cli.app import AsJson, app, console, current_settings, errors_as_messages
+from crmind.cli.app import AsJson, app, console, current_settings, errors, errors_as_messages
 from crmind.errors import ImportFileError
 from crmind.services.campaign_delivery import webhook_secret
+from crmind.services.campaign_lists import read_customer_list
 from crmind.services.campaign_preview import preview_campaign
 from crmind.services.campaign_report import CampaignReport, campaign_report
 from crmind.services.campaign_runner import run_campaigns
@@ -36,11 +37,15 @@ CampaignArg = Annotated[str, typer.Argument(help="Campaign id or name.")]
 @campaigns_app.command("create")
 def create(
     file: Annotated[Path, typer.Argument(help="The campaign as YAML or JSON.", exists=False)],
+    audience_file: Annotated[
+        Path | None,
+        typer.Option(help="A CSV list (customer_id or email column) as the audience's list."),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Create a campaign from a YAML/JSON specification (active at once; see docs/campaigns.md).
 
-    Example: crmind campaigns create win-back.yaml
+    Example: crmind campaigns create win-back.yaml --audience-file vip-list.csv
     """
     with errors_as_messages():
         try:
@@ -49,6 +54,12 @@ def create(
             raise ImportFileError(file, f"cannot read the campaign file: {error}") from error
         spec = load_spec(text, source=str(file))
         engine, _ = init_store(current_settings())
+        if audience_file is not None:
+            listed = read_customer_list(engine, audience_file)
+            for problem in listed.unmatched[:20]:
+                errors.print(f"{audience_file}: {problem}", highlight=False, soft_wrap=True)
+            audience = spec.audience.model_copy(update={"customer_ids": listed.customer_ids})
+            spec = spec.model_copy(update={"audience": audience})
         campaign = create_campaign(engine, spec, created_by="cli")
     if as_json:
         console.print_json(json.dumps({"id": campaign.id, "name": campaign.name}))

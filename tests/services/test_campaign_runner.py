@@ -364,5 +364,8 @@ def test_on_postgresql_two_runners_send_each_message_once_and_retries_recover(
         thread.join()
     treated = {number for number, group in _groups(store, campaign).items() if group != HOLDOUT}
     assert Counter(_numbers(store, smtp)) == Counter(treated)
+    with store.engine.connect() as conn:
+        statuses = Counter(conn.execute(select(CampaignMessage.status)).scalars())
+    assert statuses == {"sent": len(treated)}  # every outcome recorded, the last ones too
     for engine in [*engines, store.engine]:
         engine.dispose()

@@ -23,7 +23,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    DateTime,
+    Engine,
+    String,
+    and_,
+    bindparam,
+    func,
+    select,
+    text,
+    update,
+)
 
 from crmind.campaigns.channels import Channel, DeliveryError, OutgoingMessage
 from crmind.campaigns.channels.email import SmtpChannel, SmtpSettings
@@ -189,6 +201,30 @@ def _next_due(engine: Engine, active: dict[int, StoredCampaign], now: datetime) 
     return None if due is None else (due - now).total_seconds()
 
 
+_CLAIM_PG = text(
+    """
+    WITH outcome AS (
+        UPDATE campaign_messages
+        SET status = :o_status, reason = :o_reason, sent_at = :o_sent,
+            next_attempt_at = COALESCE(:o_next, next_attempt_at)
+        WHERE id = :o_id AND claimed_by = :runner
+    )
+    UPDATE campaign_messages
+    SET status = 'sending', claimed_by = :runner, claimed_at = :now, attempts = attempts + 1
+    WHERE id = :id AND status = 'pending'
+    """
+).bindparams(
+    bindparam("o_id", type_=BigInteger()),
+    bindparam("o_status", type_=String()),
+    bindparam("o_reason", type_=String()),
+    bindparam("o_sent", type_=DateTime()),
+    bindparam("o_next", type_=DateTime()),
+    bindparam("now", type_=DateTime()),
+)
+"""On PostgreSQL the previous message's outcome and the next claim are one statement in
+autocommit: one round trip and one commit per message."""
+
+
 @dataclass(frozen=True)
 class _Due:
     """A due message with what sending it needs (read once per batch)."""
@@ -217,6 +253,9 @@ class _Sender:
         self.channels: dict[int, Channel] = {}
         self.cipher = cipher_of(engine)
         self._outcome: tuple[int, dict[str, Any]] | None = None
+        self._claims: Connection | None = None
+        if engine.dialect.name == "postgresql":
+            self._claims = engine.execution_options(isolation_level="AUTOCOMMIT").connect()
 
     def run_batch(self, active: dict[int, StoredCampaign]) -> DeliveryStats:
         stats = DeliveryStats()
@@ -267,6 +306,11 @@ class _Sender:
         """Claim one message (committed before it is sent), recording the previous message's
         outcome in the same transaction: one commit per message, and never more than one
         message sent but not yet recorded."""
+        if self._claims is not None:  # PostgreSQL: one statement, one round trip
+            params = {**self._outcome_params(), "runner": self.runner, "id": message_id}
+            result = self._claims.execute(_CLAIM_PG, params | {"now": self.clock()})
+            self._outcome = None
+            return result.rowcount == 1
         with self.engine.begin() as conn:
             self._record_outcome(conn)
             result = conn.execute(
@@ -280,6 +324,24 @@ class _Sender:
                 )
             )
         return result.rowcount == 1
+
+    def _outcome_params(self) -> dict[str, Any]:
+        if self._outcome is None:
+            return {
+                "o_id": None,
+                "o_status": None,
+                "o_reason": None,
+                "o_sent": None,
+                "o_next": None,
+            }
+        message_id, values = self._outcome
+        return {
+            "o_id": message_id,
+            "o_status": values["status"],
+            "o_reason": values.get("reason"),
+            "o_sent": values.get("sent_at"),
+            "o_next": values.get("next_attempt_at"),
+        }
 
     def _send(self, message: _Due, campaign: StoredCampaign, stats: DeliveryStats) -> None:
         attempts = message.attempts + 1
@@ -324,9 +386,15 @@ class _Sender:
         self._outcome = None
 
     def _flush(self) -> None:
-        if self._outcome is not None:
-            with self.engine.begin() as conn:
-                self._record_outcome(conn)
+        if self._outcome is None:
+            return
+        if self._claims is not None:
+            no_claim = {"runner": self.runner, "id": None, "now": None}
+            self._claims.execute(_CLAIM_PG, self._outcome_params() | no_claim)
+            self._outcome = None
+            return
+        with self.engine.begin() as conn:
+            self._record_outcome(conn)
 
     def _outgoing(self, message: _Due, campaign: StoredCampaign) -> OutgoingMessage:
         content = message.content or {}
@@ -370,9 +438,13 @@ class _Sender:
         return self.channels[campaign.id]
 
     def close(self) -> None:
-        self._flush()
-        for channel in self.channels.values():
-            channel.close()
+        try:
+            self._flush()
+        finally:
+            if self._claims is not None:
+                self._claims.close()
+            for channel in self.channels.values():
+                channel.close()
 
 
 def message_context(

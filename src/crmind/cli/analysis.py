@@ -1,4 +1,5 @@
-"""``crmind analyze``, ``crmind customer ID`` and ``crmind evaluate clv``."""
+"""``crmind analyze``, ``crmind customer ID``, ``crmind evaluate clv`` and ``crmind export
+parquet``."""
 
 import json
 from dataclasses import asdict
@@ -20,21 +21,35 @@ from crmind.cli.app import (
     progress_bar,
 )
 from crmind.cli.predict import churn_step
+from crmind.cli.privacy import export_app
 from crmind.cli.recommend import recommend_step
 from crmind.cli.text import text_step
 from crmind.config import Settings
 from crmind.services.analysis import STEPS, AnalysisOptions, AnalysisResult, run_analysis
 from crmind.services.audit import AuditRecord, cli_actor, record
 from crmind.services.customers import customer_view
+from crmind.services.engine_data import export_parquet
 from crmind.services.evaluation import evaluate_clv_file
 from crmind.services.setup import init_store, open_store, require_current_schema
 
 
 def analysis_options(
-    settings: Settings, as_of: datetime | None = None, segments: int | None = None
+    settings: Settings,
+    as_of: datetime | None = None,
+    segments: int | None = None,
+    *,
+    engine: str | None = None,
+    spark_master: str | None = None,
+    parquet: Path | None = None,
+    jdbc: bool = False,
 ) -> AnalysisOptions:
     """The options of an analysis run from the settings, with the command's overrides."""
     return AnalysisOptions(
+        engine=engine or settings.engine,
+        spark_master=spark_master or settings.spark_master,
+        spark_jars=settings.spark_jars,
+        parquet_dir=str(parquet) if parquet else None,
+        jdbc=jdbc,
         as_of=as_of,
         n_segments=segments,
         segment_method=settings.segment_method,
@@ -85,6 +100,21 @@ def analyze(
         bool, typer.Option(help="Also analyse new feedback text (sentiment, topics, alerts).")
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="Where the heavy steps run: local or spark (default: CRMIND_ENGINE)."),
+    ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(help="Spark master: local[2], spark://host:7077, ... (CRMIND_SPARK_MASTER)."),
+    ] = None,
+    parquet: Annotated[
+        Path | None,
+        typer.Option(help="Read the tables from these Parquet files (crmind export parquet)."),
+    ] = None,
+    jdbc: Annotated[
+        bool, typer.Option(help="Spark reads the PostgreSQL store over JDBC (driver jar needed).")
+    ] = False,
 ) -> None:
     """Profile, segment and value every customer; store the results as a model run. Then train
     the churn model, grade it against the recency rule and, if it passes, score every customer;
@@ -92,10 +122,20 @@ def analyze(
     feedback texts (sentiment, aspects, alerts) and the topics of all feedback.
 
     Example: crmind analyze --as-of 2011-12-09
+    Example: crmind analyze --engine spark --spark-master local[2] --parquet exported/
     """
     with errors_as_messages():
         settings = current_settings()
-        result = run_with_progress(settings, analysis_options(settings, as_of, segments))
+        options = analysis_options(
+            settings,
+            as_of,
+            segments,
+            engine=engine,
+            spark_master=spark_master,
+            parquet=parquet,
+            jdbc=jdbc,
+        )
+        result = run_with_progress(settings, options)
     if as_json:
         console.print_json(json.dumps(summary_dict(result), default=str))
         return
@@ -301,3 +341,21 @@ def _bound(value: float | None, decimals: int = 2) -> str:
     """A score or interval bound; a bound the model could not put a number on is "unbounded"
     (e.g. the upper end of a CLV interval when a parameter sits at its limit)."""
     return "unbounded" if value is None else f"{value:,.{decimals}f}"
+
+
+@export_app.command("parquet")
+def export_parquet_command(
+    directory: Annotated[Path, typer.Argument(help="Directory to write the files to.")],
+) -> None:
+    """Write the tables an analysis reads (order lines, products, customers, events) as Parquet
+    files, for ``crmind analyze --engine spark --parquet DIR`` on a cluster. No names or contact
+    details are written.
+
+    Example: crmind export parquet exported/
+    """
+    with errors_as_messages(), console.status("exporting Parquet files"):
+        engine = open_store(current_settings())
+        require_current_schema(engine)
+        result = export_parquet(engine, directory)
+    for table, rows in result.rows.items():
+        console.print(f"{table}: {rows:,} rows -> {directory / (table + '.parquet')}")

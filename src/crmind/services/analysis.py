@@ -3,6 +3,11 @@
 One analysis run reads the order lines, builds a profile per customer as of an observation date,
 scores RFM, learns segments, labels value tiers and lifecycle stages, fits BG/NBD + Gamma-Gamma for
 lifetime value, and writes it all in one transaction, every row naming the run (``model_runs``).
+
+The heavy steps (profiles, RFM, learned segments, lifetime value) run on the engine the options
+name (:mod:`crmind.engines`): ``local`` in this process (the default), or ``spark``, which can
+also read Parquet files or the database over JDBC. Both give frames of the same shape, written
+here by the same code.
 """
 
 from __future__ import annotations
@@ -19,13 +24,19 @@ import polars as pl
 from sqlalchemy import Engine
 
 from crmind import columns as c
-from crmind.analytics.clv.scoring import score_customers
-from crmind.analytics.clv.summary import purchase_summary
 from crmind.analytics.lifecycle import LifecycleThresholds, lifecycle_stages
-from crmind.analytics.profile import build_profiles
-from crmind.analytics.rfm import RFM_SEGMENTS, rfm_scores
-from crmind.analytics.segments import CustomerSegmenter, tier_shares, value_tiers
-from crmind.errors import ModelDataError
+from crmind.analytics.rfm import RFM_SEGMENTS
+from crmind.analytics.segments import tier_shares, value_tiers
+from crmind.engines import (
+    CustomerAnalysis,
+    CustomerAnalysisOptions,
+    LearnedSegments,
+    Source,
+    get_engine,
+)
+from crmind.engines import (
+    Engine as ComputeEngine,
+)
 from crmind.services.analysis_store import (
     SegmentResult,
     explanation_json,
@@ -35,7 +46,7 @@ from crmind.services.analysis_store import (
     write_scores,
     write_segments,
 )
-from crmind.store.frames import order_lines, read_sql
+from crmind.services.engine_data import analysis_source
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +76,11 @@ class AnalysisOptions:
     clv_draws: int = 200
     lifecycle: LifecycleThresholds = field(default_factory=LifecycleThresholds)
     random_state: int = 0
+    engine: str = "local"  # where the heavy steps run: local | spark
+    spark_master: str = "local[2]"
+    spark_jars: str | None = None
+    parquet_dir: str | None = None  # read these Parquet files instead of the store (spark)
+    jdbc: bool = False  # spark executors read the store's database over JDBC
 
 
 @dataclass(frozen=True)
@@ -87,36 +103,34 @@ def run_analysis(
     options: AnalysisOptions,
     progress: StepCallback | None = None,
     on_start: Callable[[int], None] | None = None,
+    compute: ComputeEngine | None = None,
 ) -> AnalysisResult:
     """Analyse every customer with orders; see the module docstring. ``on_start`` is called
-    with the run's id as soon as the run is recorded (the API answers with it)."""
+    with the run's id as soon as the run is recorded (the API answers with it). ``compute``: an
+    engine to run the heavy steps on instead of the one ``options.engine`` names (e.g. a Spark
+    engine on a session the caller keeps); the caller then closes it."""
     timer = _Timer(progress)
     timer.step("reading the store")
-    lines = order_lines(engine)
-    if lines.filter(pl.col(c.CUSTOMER_ID).is_not_null()).height == 0:
-        raise ModelDataError("the store has no orders of known customers: import orders first")
-    products = read_sql(engine, "SELECT id AS product_id, category FROM products")
-    customers = read_sql(engine, "SELECT id AS customer_id, country FROM customers")
-    events = read_sql(
-        engine, "SELECT customer_id, event_type, occurred_at FROM events", _EVENT_TYPES
-    )
-    run_id = start_model_run(engine, "analysis", _params(options))
-    if on_start is not None:
-        on_start(run_id)
+    source = analysis_source(engine, parquet_dir=options.parquet_dir, jdbc=options.jdbc)
+    owned = compute is None
+    if compute is None:
+        compute = get_engine(
+            options.engine, spark_master=options.spark_master, spark_jars=options.spark_jars
+        )
     try:
-        result = _analyse(engine, run_id, lines, products, customers, events, options, timer)
-    except BaseException as exc:
-        with engine.begin() as conn:
-            finish_model_run(conn, run_id, "failed", error=repr(exc))
-        raise
+        run_id = start_model_run(engine, "analysis", _params(options))
+        if on_start is not None:
+            on_start(run_id)
+        try:
+            result = _analyse(engine, run_id, compute, source, options, timer)
+        except BaseException as exc:
+            with engine.begin() as conn:
+                finish_model_run(conn, run_id, "failed", error=repr(exc))
+            raise
+    finally:
+        if owned:
+            compute.close()
     return result
-
-
-_EVENT_TYPES: dict[str, pl.DataType] = {
-    "customer_id": pl.Int64(),
-    "event_type": pl.String(),
-    "occurred_at": pl.Datetime("us"),
-}
 
 
 def _params(options: AnalysisOptions) -> dict[str, Any]:
@@ -128,58 +142,29 @@ def _params(options: AnalysisOptions) -> dict[str, Any]:
 def _analyse(
     engine: Engine,
     run_id: int,
-    lines: pl.DataFrame,
-    products: pl.DataFrame,
-    customers: pl.DataFrame,
-    events: pl.DataFrame,
+    compute: ComputeEngine,
+    source: Source,
     options: AnalysisOptions,
     timer: _Timer,
 ) -> AnalysisResult:
     timer.step("profiles")
-    profiles = build_profiles(
-        lines,
-        products=products,
-        customers=customers,
-        events=events if events.height else None,
-        as_of=options.as_of,
-    )
+    heavy = compute.analyse_customers(source, _heavy_options(options))
+    profiles, rfm, learned, clv = heavy.profiles, heavy.rfm, heavy.segments, heavy.clv
     as_of: datetime = profiles["as_of"][0]
-    timer.step("RFM")
-    rfm = rfm_scores(profiles)
     timer.step("lifecycle stages")
     stages = lifecycle_stages(profiles, thresholds=options.lifecycle)
-    timer.step("learned segments")
-    segmenter = CustomerSegmenter(
-        n_clusters=options.n_segments,
-        method=options.segment_method,
-        random_state=options.random_state,
-    ).fit(profiles)
-    learned = profiles.select(c.CUSTOMER_ID).with_columns(
-        segmenter.predict(profiles).alias("segment")
-    )
     tiers = value_tiers(profiles)
-    timer.step("lifetime value")
-    summary = purchase_summary(
-        lines.filter(pl.col(c.CUSTOMER_ID).is_not_null() & (pl.col(c.OCCURRED_AT) <= as_of)),
-        observation_end=as_of,
-    )
-    clv, fit = score_customers(
-        summary,
-        horizon_months=options.horizon_months,
-        discount_rate_monthly=options.discount_rate_monthly,
-        n_draws=options.clv_draws,
-        random_state=options.random_state,
-    )
     timer.step("writing results")
-    segments = _segment_results(profiles, rfm, stages, learned, segmenter, tiers)
+    segments = _segment_results(profiles, rfm, stages, learned, tiers)
     scores = _scores(rfm, stages, clv)
     metrics = {
         "customers": profiles.height,
-        "segments": {"k": segmenter.n_clusters_, "silhouette": segmenter.silhouette_},
-        "clv": fit.as_dict(),
+        "engine": compute.name,
+        "segments": {"k": learned.n_clusters, "silhouette": learned.silhouette},
+        "clv": heavy.clv_fit.as_dict(),
         "value_tiers": tier_shares(tiers).to_dicts(),
     }
-    window = (lines[c.OCCURRED_AT].min(), as_of)
+    window = (heavy.first_line_at, as_of)
     with engine.begin() as conn:
         write_profiles(conn, run_id, profiles)
         write_segments(conn, run_id, segments)
@@ -196,21 +181,38 @@ def _analyse(
         run_id=run_id,
         as_of=as_of,
         customers=profiles.height,
-        segments=segmenter.describe(),
+        segments=learned.description,
         rfm_segments=_rfm_table(profiles, rfm),
         top_clv=clv.sort("clv", descending=True).head(10),
         most_at_risk=_most_at_risk(profiles, stages, clv),
         metrics=metrics,
-        seconds=timer.seconds,
+        seconds=_seconds(timer.seconds, heavy),
     )
+
+
+def _heavy_options(options: AnalysisOptions) -> CustomerAnalysisOptions:
+    return CustomerAnalysisOptions(
+        as_of=options.as_of,
+        n_segments=options.n_segments,
+        segment_method=options.segment_method,
+        horizon_months=options.horizon_months,
+        discount_rate_monthly=options.discount_rate_monthly,
+        clv_draws=options.clv_draws,
+        random_state=options.random_state,
+    )
+
+
+def _seconds(steps: dict[str, float], heavy: CustomerAnalysis) -> dict[str, float]:
+    """Wall time per step: the engine's own steps in place of the one call that ran them."""
+    seconds = {name: value for name, value in steps.items() if name != "profiles"}
+    return {**seconds, **heavy.seconds}
 
 
 def _segment_results(
     profiles: pl.DataFrame,
     rfm: pl.DataFrame,
     stages: pl.DataFrame,
-    learned: pl.DataFrame,
-    segmenter: CustomerSegmenter,
+    learned: LearnedSegments,
     tiers: pl.DataFrame,
 ) -> list[SegmentResult]:
     value = profiles.select(c.CUSTOMER_ID, "monetary_total")
@@ -235,8 +237,8 @@ def _segment_results(
                 definition={"rule": rule.rule, "action": rule.action},
             )
         )
-    described = {row["segment"]: row for row in segmenter.describe().to_dicts()}
-    for key, members in _groups(learned, "segment"):
+    described = {row["segment"]: row for row in learned.description.to_dicts()}
+    for key, members in _groups(learned.assignments, "segment"):
         row = described[int(key)]
         results.append(
             SegmentResult(

@@ -9,7 +9,7 @@ Measured, in this process:
 - **plan**: choosing the audience, the consent filter, the holdout draw and writing every message
   row (``run_campaigns(send=False)``);
 - **deliver**: claiming, rendering, sending and recording every message (``deliver``), the
-  exactly-once path: two commits per message;
+  exactly-once path: one commit per message, before it is sent;
 - the **peer**: the same messages rendered with Jinja2, built with the same MIME classes and sent
   with smtplib over one connection, with no store at all: the ceiling of a Python SMTP client here.
 Rates are messages per second; the goal is at least 200 per second through crmind's runner.
@@ -205,8 +205,9 @@ def _markdown(results: dict[str, Any]) -> str:
     )
     lines += [
         "",
-        "crmind's runner commits twice per message (the claim before the send, the outcome after),",
-        "so a crash or a second runner never sends a message twice; the peer has no such record.",
+        "crmind's runner commits once per message before sending it (the claim, with the previous",
+        "message's outcome), so a crash or a second runner never sends a message twice; the peer",
+        "keeps no record at all. Peak RSS is the bench process's, cumulative over the runs.",
         "",
     ]
     return "\n".join(lines)

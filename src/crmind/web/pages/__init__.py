@@ -11,9 +11,9 @@ from types import ModuleType
 from fastapi import APIRouter
 
 from crmind.web.nav import NavEntry
-from crmind.web.pages import customers, models, overview, segments
+from crmind.web.pages import customers, feedback, models, overview, segments
 
-PAGES: tuple[ModuleType, ...] = (overview, customers, segments, models)
+PAGES: tuple[ModuleType, ...] = (overview, customers, segments, models, feedback)
 
 
 def page_routers() -> list[APIRouter]:

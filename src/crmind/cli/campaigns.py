@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.table import Table
 
 from crmind.campaigns.spec import load_spec
 from crmind.cli.app import AsJson, app, console, current_settings, errors, errors_as_messages
 from crmind.errors import ImportFileError
 from crmind.services.campaign_delivery import webhook_secret
+from crmind.services.campaign_drafts import draft_copy
 from crmind.services.campaign_lists import read_customer_list
 from crmind.services.campaign_preview import preview_campaign
 from crmind.services.campaign_report import CampaignReport, campaign_report
@@ -253,6 +255,29 @@ def resume(campaign: CampaignArg) -> None:
         engine, _ = init_store(current_settings())
         stored = set_status(engine, campaign_ref(campaign), "active")
     console.print(f"campaign {stored.id} {stored.name!r} active")
+
+
+@campaigns_app.command("draft")
+def draft(
+    brief: Annotated[str, typer.Argument(help="What the message is about, in a sentence or two.")],
+    language: Annotated[str, typer.Option(help="en or zh.")] = "en",
+) -> None:
+    """Have the configured language model (CRMIND_LLM_*) draft the copy, printed as the content
+    part of a campaign file, with the greeting, products, coupon and unsubscribe link added.
+
+    Example: crmind campaigns draft "20 % off tea sets this weekend" --language en
+    """
+    if language not in ("en", "zh"):
+        typer.echo("--language must be en or zh", err=True)
+        raise typer.Exit(2)
+    with errors_as_messages():
+        result = draft_copy(current_settings(), brief, "zh" if language == "zh" else "en")
+    content = result.content.model_dump(mode="json", exclude_none=True)
+    console.print(
+        yaml.safe_dump({"content": content}, allow_unicode=True, sort_keys=False),
+        highlight=False,
+        markup=False,
+    )
 
 
 @campaigns_app.command("webhook-secret")

@@ -11,9 +11,17 @@ from types import ModuleType
 from fastapi import APIRouter
 
 from crmind.web.nav import NavEntry
-from crmind.web.pages import customers, feedback, models, overview, segments
+from crmind.web.pages import chat, customers, feedback, inbox, models, overview, segments
 
-PAGES: tuple[ModuleType, ...] = (overview, customers, segments, models, feedback)
+PAGES: tuple[ModuleType, ...] = (
+    overview,
+    customers,
+    segments,
+    models,
+    feedback,
+    inbox,
+    chat,
+)
 
 
 def page_routers() -> list[APIRouter]:

@@ -5,6 +5,14 @@ Add a page's module to :data:`MODULES`; :func:`crmind.web.i18n.table` merges the
 
 from types import ModuleType
 
-from crmind.web.texts import common, customers, feedback, models, overview, segments
+from crmind.web.texts import common, customers, feedback, inbox, models, overview, segments
 
-MODULES: tuple[ModuleType, ...] = (common, overview, customers, segments, models, feedback)
+MODULES: tuple[ModuleType, ...] = (
+    common,
+    overview,
+    customers,
+    segments,
+    models,
+    feedback,
+    inbox,
+)

@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "ssl"] = Field(
         default="none", description="Transport security: none, STARTTLS, or SSL from the start."
     )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="CA certificates to trust for the SMTP server's TLS certificate (a private "
+        "CA); default: the system's.",
+    )
     smtp_username: str | None = Field(default=None, description="SMTP login, if it needs one.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
     smtp_sender: str = Field(

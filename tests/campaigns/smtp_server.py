@@ -66,10 +66,15 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    """The server; ``options`` go to aiosmtpd's SMTP (tls_context, require_starttls,
+    auth_required, authenticator, ...)."""
+
+    def __init__(self, **options: Any) -> None:
         self.handler = RecordingHandler()
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, server_hostname=None, **options
+        )
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()

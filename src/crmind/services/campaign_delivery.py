@@ -88,6 +88,7 @@ def delivery_settings(settings: Settings) -> DeliverySettings:
             username=settings.smtp_username,
             password=password,
             sender=settings.smtp_sender,
+            ca_file=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,
         ),
         webhook_secret=webhook_secret(settings),
         unsubscribe_key=unsubscribe_key(settings),

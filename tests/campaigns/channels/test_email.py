@@ -1,9 +1,14 @@
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from crmind.campaigns.channels import DeliveryError, OutgoingMessage
 from crmind.campaigns.channels.email import SmtpChannel, SmtpSettings
 from crmind.campaigns.templates import RenderedMessage
 from tests.campaigns.smtp_server import SmtpServer, free_port
+from tests.campaigns.tls import self_signed, server_context
 
 
 def _message(recipient: str | None = "ada@example.com") -> OutgoingMessage:
@@ -53,3 +58,46 @@ def test_an_unreachable_server_is_transient_and_no_address_is_permanent() -> Non
     with pytest.raises(DeliveryError, match="no e-mail address") as missing:
         channel.send(_message(recipient=None))
     assert not missing.value.transient
+
+
+def _login_checker(
+    server: object, session: object, envelope: object, mechanism: str, auth_data: object
+) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+        b"shop",
+        b"s3cret",
+    )
+    return AuthResult(success=ok, handled=False)  # not handled: the server answers 535
+
+
+def test_starttls_with_a_login_against_a_private_ca(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    options = {
+        "tls_context": server_context(cert, key),
+        "require_starttls": True,
+        "auth_required": True,
+        "authenticator": _login_checker,
+    }
+    with SmtpServer(**options) as server:
+        settings = SmtpSettings(
+            host="127.0.0.1",
+            port=server.port,
+            security="starttls",
+            username="shop",
+            password="s3cret",
+            ca_file=str(cert),
+        )
+        channel = SmtpChannel(settings)
+        channel.send(_message())
+        channel.close()
+
+        wrong = SmtpChannel(replace(settings, password="guess"))
+        with pytest.raises(DeliveryError, match="login refused") as refused:
+            wrong.send(_message())
+        assert not refused.value.transient
+
+        untrusted = SmtpChannel(replace(settings, ca_file=None))
+        with pytest.raises(DeliveryError, match="not trusted") as distrust:
+            untrusted.send(_message())
+        assert not distrust.value.transient
+    assert server.handler.recipients() == ["ada@example.com"]

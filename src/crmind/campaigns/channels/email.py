@@ -28,6 +28,7 @@ class SmtpSettings:
     password: str | None = None
     sender: str = "crmind <noreply@localhost>"
     timeout_seconds: float = 30.0
+    ca_file: str | None = None  # CA certificates to trust (a private CA); None: the system's
 
 
 class SmtpChannel:
@@ -37,6 +38,11 @@ class SmtpChannel:
         self.settings = settings
         self._client: smtplib.SMTP | None = None
 
+    def _tls(self) -> ssl.SSLContext:
+        """The server's certificate is always verified (against ``ca_file`` when given), so the
+        login and the messages go to the configured server only."""
+        return ssl.create_default_context(cafile=self.settings.ca_file)
+
     def _connect(self) -> smtplib.SMTP:
         if self._client is not None:
             return self._client
@@ -45,17 +51,22 @@ class SmtpChannel:
             client: smtplib.SMTP
             if s.security == "ssl":
                 client = smtplib.SMTP_SSL(
-                    s.host, s.port, timeout=s.timeout_seconds, context=ssl.create_default_context()
+                    s.host, s.port, timeout=s.timeout_seconds, context=self._tls()
                 )
             else:
                 client = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
                 if s.security == "starttls":
-                    client.starttls(context=ssl.create_default_context())
+                    client.starttls(context=self._tls())
             if s.username:
                 client.login(s.username, s.password or "")
         except smtplib.SMTPAuthenticationError as error:
             raise DeliveryError(
                 f"SMTP login refused: {error.smtp_code}", transient=False
+            ) from error
+        except ssl.SSLCertVerificationError as error:
+            raise DeliveryError(
+                f"SMTP server {s.host}:{s.port}: its certificate is not trusted ({error})",
+                transient=False,
             ) from error
         except (OSError, smtplib.SMTPException) as error:
             raise DeliveryError(

@@ -7,6 +7,8 @@ Create Date: 2026-12-04 17:30:00
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -20,7 +22,7 @@ _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
-def _created(name: str) -> sa.Column[sa.DateTime]:
+def _created(name: str) -> sa.Column[datetime]:
     return sa.Column(
         name, sa.DateTime(), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
     )

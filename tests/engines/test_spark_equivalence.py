@@ -46,9 +46,9 @@ from crmind.engines.spark.frames import to_polars, to_spark
 from crmind.services.analysis import AnalysisOptions, AnalysisResult, run_analysis
 from crmind.services.engine_data import ParquetExport, export_parquet
 from crmind.store.frames import read_sql
+from tests.engines.frames_match import FLOAT_TOLERANCE, assert_frames_match
 
 OPTIONS = AnalysisOptions(n_segments=4, clv_draws=50)
-FLOAT_TOLERANCE = 1e-12
 INERTIA_WITHIN = 0.05
 SILHOUETTE_WITHIN = 0.05
 
@@ -95,21 +95,6 @@ def runs(spark: object, retail_store: SqlEngine, tmp_path_factory: pytest.TempPa
     assert local.last is not None
     assert remote.last is not None
     return Runs(local.last, remote.last, local_result, spark_result, export)
-
-
-def assert_frames_match(local: pl.DataFrame, remote: pl.DataFrame) -> None:
-    """Same columns, types and rows; floats within FLOAT_TOLERANCE (relative)."""
-    assert local.columns == remote.columns
-    assert local.schema == remote.schema
-    assert local.height == remote.height
-    for name in local.columns:
-        mine, theirs = local[name], remote[name]
-        if mine.dtype.is_float():
-            assert (mine.is_null() == theirs.is_null()).all(), name
-            gaps = ((mine - theirs).abs() / (mine.abs() + 1.0)).fill_null(0.0).to_numpy()
-            assert gaps.max(initial=0.0) <= FLOAT_TOLERANCE, f"{name} differs by {gaps.max()}"
-        else:
-            assert mine.equals(theirs), name
 
 
 def test_profiles_match_the_local_engine(runs: Runs) -> None:

@@ -19,6 +19,7 @@ from crmind.services.campaign_preview import preview_campaign
 from crmind.services.campaign_report import CampaignReport, campaign_report
 from crmind.services.campaign_runner import run_campaigns
 from crmind.services.campaigns import (
+    CampaignStatus,
     campaign_ref,
     create_campaign,
     get_campaign,
@@ -239,10 +240,7 @@ def pause(campaign: CampaignArg) -> None:
 
     Example: crmind campaigns pause win-back
     """
-    with errors_as_messages():
-        engine, _ = init_store(current_settings())
-        stored = set_status(engine, campaign_ref(campaign), "paused")
-    console.print(f"campaign {stored.id} {stored.name!r} paused")
+    _set_status(campaign, "paused")
 
 
 @campaigns_app.command("resume")
@@ -251,10 +249,14 @@ def resume(campaign: CampaignArg) -> None:
 
     Example: crmind campaigns resume win-back
     """
+    _set_status(campaign, "active")
+
+
+def _set_status(campaign: str, status: CampaignStatus) -> None:
     with errors_as_messages():
         engine, _ = init_store(current_settings())
-        stored = set_status(engine, campaign_ref(campaign), "active")
-    console.print(f"campaign {stored.id} {stored.name!r} active")
+        stored = set_status(engine, campaign_ref(campaign), status)
+    console.print(f"campaign {stored.id} {stored.name!r} {stored.status}")
 
 
 @campaigns_app.command("draft")

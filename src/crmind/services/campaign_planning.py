@@ -28,8 +28,9 @@ from crmind.privacy.consent import MARKETING_EMAIL
 from crmind.services.analysis_store import latest_run
 from crmind.services.campaign_audiences import audience_frame
 from crmind.services.campaigns import StoredCampaign
+from crmind.services.consents import granted
 from crmind.services.recommendation import RUN_KIND as RECOMMENDATIONS
-from crmind.store.schema import Consent, Customer, Product, Recommendation, table_of
+from crmind.store.schema import Customer, Product, Recommendation, table_of
 from crmind.store.schema_campaigns import CampaignMember, CampaignMessage, CampaignRun
 
 ACTIVE_STATUSES = ("pending", "sending", "sent", "in_doubt")
@@ -74,7 +75,7 @@ def plan_run(
     chosen = select_audience(frame, spec.audience).customer_ids
     if targets is not None:
         chosen = [customer for customer in chosen if customer in targets]
-    consenting = sorted(set(chosen) & consented(engine, MARKETING_EMAIL))
+    consenting = sorted(set(chosen) & granted(engine, MARKETING_EMAIL))
     counts = {"audience": len(chosen), "no_consent": len(chosen) - len(consenting)}
     try:
         with engine.begin() as conn:
@@ -104,29 +105,6 @@ def plan_run(
     except IntegrityError:
         return PlannedRun(campaign_id=campaign.id, trigger_key=trigger_key, run_id=None)
     return PlannedRun(campaign_id=campaign.id, trigger_key=trigger_key, run_id=run_id, **counts)
-
-
-def consented(bind: Engine | Connection, purpose: str) -> set[int]:
-    """Customers whose decision in force for ``purpose`` is a grant."""
-    newest = (
-        select(
-            Consent.customer_id,
-            Consent.granted,
-            func.row_number()
-            .over(
-                partition_by=Consent.customer_id,
-                order_by=(Consent.recorded_at.desc(), Consent.id.desc()),
-            )
-            .label("position"),
-        )
-        .where(Consent.purpose == purpose)
-        .subquery()
-    )
-    query = select(newest.c.customer_id).where(newest.c.position == 1, newest.c.granted.is_(True))
-    if isinstance(bind, Engine):
-        with bind.connect() as conn:
-            return set(conn.execute(query).scalars())
-    return set(bind.execute(query).scalars())
 
 
 def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:

@@ -18,10 +18,11 @@ from crmind.privacy.binding import cipher_of
 from crmind.privacy.consent import MARKETING_EMAIL
 from crmind.services.campaign_audiences import audience_frame
 from crmind.services.campaign_delivery import message_context, variant_of
-from crmind.services.campaign_planning import consented, message_contents
+from crmind.services.campaign_planning import message_contents
 from crmind.services.campaign_runner import coupon_key
 from crmind.services.campaign_unsubscribe import unsubscribe_key, unsubscribe_url
 from crmind.services.campaigns import StoredCampaign
+from crmind.services.consents import granted
 from crmind.store.schema import Customer
 
 
@@ -45,7 +46,7 @@ def preview_campaign(
     spec = campaign.spec
     frame = audience_frame(engine, sorted({rule.kind for rule in spec.audience.scores}))
     selection = select_audience(frame, spec.audience)
-    consenting = sorted(set(selection.customer_ids) & consented(engine, MARKETING_EMAIL))
+    consenting = sorted(set(selection.customer_ids) & granted(engine, MARKETING_EMAIL))
     seed = f"campaign:{campaign.id}"
     holdout = sum(group_of(seed, c, spec.experiment) == HOLDOUT for c in consenting)
     sample_id = customer_id if customer_id is not None else (consenting[0] if consenting else None)

@@ -179,6 +179,20 @@ def withdrawn(
 ) -> set[int]:
     """Customers (of ``among``, when given) whose decision in force for ``purpose`` is a
     withdrawal."""
+    return _in_force_as(bind, purpose, False, among)
+
+
+def granted(
+    bind: Engine | Connection, purpose: str, among: Collection[int] | None = None
+) -> set[int]:
+    """Customers (of ``among``, when given) whose decision in force for ``purpose`` is a grant
+    (what an opt-in purpose, such as marketing e-mail, needs)."""
+    return _in_force_as(bind, purpose, True, among)
+
+
+def _in_force_as(
+    bind: Engine | Connection, purpose: str, decision: bool, among: Collection[int] | None
+) -> set[int]:
     check_purpose(purpose)
     conditions = [Consent.purpose == purpose]
     if among is not None:
@@ -197,7 +211,9 @@ def withdrawn(
         .where(*conditions)
         .subquery()
     )
-    query = select(newest.c.customer_id).where(newest.c.position == 1, newest.c.granted.is_(False))
+    query = select(newest.c.customer_id).where(
+        newest.c.position == 1, newest.c.granted.is_(decision)
+    )
     return _ids(bind, query)
 
 

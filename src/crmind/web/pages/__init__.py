@@ -11,7 +11,16 @@ from types import ModuleType
 from fastapi import APIRouter
 
 from crmind.web.nav import NavEntry
-from crmind.web.pages import chat, customers, feedback, inbox, models, overview, segments
+from crmind.web.pages import (
+    chat,
+    customers,
+    feedback,
+    imports,
+    inbox,
+    models,
+    overview,
+    segments,
+)
 
 PAGES: tuple[ModuleType, ...] = (
     overview,
@@ -21,6 +30,7 @@ PAGES: tuple[ModuleType, ...] = (
     feedback,
     inbox,
     chat,
+    imports,
 )
 
 

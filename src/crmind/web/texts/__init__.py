@@ -5,7 +5,16 @@ Add a page's module to :data:`MODULES`; :func:`crmind.web.i18n.table` merges the
 
 from types import ModuleType
 
-from crmind.web.texts import common, customers, feedback, inbox, models, overview, segments
+from crmind.web.texts import (
+    common,
+    customers,
+    feedback,
+    imports,
+    inbox,
+    models,
+    overview,
+    segments,
+)
 
 MODULES: tuple[ModuleType, ...] = (
     common,
@@ -15,4 +24,5 @@ MODULES: tuple[ModuleType, ...] = (
     models,
     feedback,
     inbox,
+    imports,
 )

@@ -33,11 +33,24 @@ pyspark = pytest.importorskip("pyspark", reason="the spark extra (pyspark) is no
 SAMPLE_LINES = 80_000
 
 
+def postgres_jdbc_jar() -> Path | None:
+    """A PostgreSQL JDBC driver jar already on this machine (CRMIND_TEST_JDBC_JAR, else the
+    local Maven repository); nothing is downloaded."""
+    named = os.environ.get("CRMIND_TEST_JDBC_JAR")
+    if named:
+        return Path(named) if Path(named).exists() else None
+    found = sorted((Path.home() / ".m2/repository/org/postgresql/postgresql").glob("*/*.jar"))
+    return found[-1] if found else None
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[object]:
     from crmind.engines.spark.session import build_session
 
-    session = build_session("local[2]", app_name="crmind-tests")
+    jar = postgres_jdbc_jar()
+    session = build_session(
+        "local[2]", app_name="crmind-tests", jars=str(jar) if jar is not None else None
+    )
     yield session
     session.stop()
 

@@ -91,7 +91,18 @@ def read_jdbc(spark: SparkSession, source: JdbcSource, table: str) -> DataFrame:
     )
     for key, value in source.properties.items():
         reader = reader.option(key, value)
-    return normalise_times(reader.load())
+    return normalise_numbers(normalise_times(reader.load()))
+
+
+def normalise_numbers(frame: DataFrame) -> DataFrame:
+    """Database numbers as the frames hold them: decimals as doubles, small integers as longs."""
+    casts = {}
+    for field in frame.schema.fields:
+        if isinstance(field.dataType, T.DecimalType):
+            casts[field.name] = F.col(field.name).cast("double")
+        elif isinstance(field.dataType, T.IntegerType | T.ShortType | T.ByteType):
+            casts[field.name] = F.col(field.name).cast("long")
+    return frame.withColumns(casts) if casts else frame
 
 
 _SPARK_TYPES: dict[type[pl.DataType], T.DataType] = {

@@ -59,7 +59,7 @@ def spark_profiles(
         F.first(c.CHANNEL).alias(c.CHANNEL),
         F.first(c.COUNTRY).alias(c.COUNTRY),
     )
-    purchases = orders.filter(~F.col(c.IS_RETURN)).persist()
+    purchases = orders.filter(~F.col(c.IS_RETURN))  # callers cache lines, not this
     profiles = (
         purchases.groupBy(c.CUSTOMER_ID)
         .agg(
@@ -224,11 +224,9 @@ def _add_event_counts(profiles: DataFrame, events: DataFrame, cutoff: Column) ->
         .select(F.col(c.CUSTOMER_ID).cast("long").alias(c.CUSTOMER_ID), column.alias("column"))
         .groupBy(c.CUSTOMER_ID, "column")
         .agg(F.count(F.lit(1)).alias("n"))
-        .persist()
     )
     names = sorted(row[0] for row in counts.select("column").distinct().collect())
     if not names:
-        counts.unpersist()
         return profiles
     wide = counts.groupBy(c.CUSTOMER_ID).pivot("column", names).agg(F.sum("n"))
     joined = profiles.join(wide, c.CUSTOMER_ID, "left")

@@ -34,9 +34,7 @@ from crmind.engines import (
     Source,
     get_engine,
 )
-from crmind.engines import (
-    Engine as ComputeEngine,
-)
+from crmind.engines import Engine as ComputeEngine
 from crmind.services.analysis_store import (
     SegmentResult,
     explanation_json,

@@ -141,7 +141,7 @@ def run(
     """Plan every due firing of the active campaigns and send what is due; safe to run from
     cron and several at once (each message is claimed before it is sent, and sent once).
 
-    Example: */5 * * * * crmind campaigns run
+    Example: crmind campaigns run   (from cron: */5 * * * * crmind campaigns run)
     """
     settings = current_settings()
     with errors_as_messages():

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import PHONE, login, screenshot
+from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.demo_store import DemoStore
+from tests.e2e.signed_in import signed_in
 
 ONE_BAD_ROW = (
     "customer_id,name,email\n"
@@ -19,11 +21,15 @@ ONE_BAD_ROW = (
 
 
 def test_an_import_with_one_bad_row_shows_the_rejection_and_its_download(
-    page: Page, base_url: str, tmp_path: Path
+    browser: Browser, base_url: str, demo: DemoStore, tmp_path: Path
 ) -> None:
+    with signed_in(browser, base_url, demo, "admin", then="/ui/data") as page:
+        _import_one_bad_row(page, tmp_path)
+
+
+def _import_one_bad_row(page: Page, tmp_path: Path) -> None:
     upload = tmp_path / "new-customers.csv"
     upload.write_text(ONE_BAD_ROW)
-    login(page, base_url, "admin", then="/ui/data")
     page.select_option("select[name=kind]", "customers")
     page.fill("input[name=source]", "e2e-upload")
     page.set_input_files("input[name=file]", str(upload))
@@ -54,14 +60,11 @@ def test_an_import_with_one_bad_row_shows_the_rejection_and_its_download(
     assert lines[1].startswith("4,email,")
 
 
-def test_the_data_page_fits_a_phone_in_chinese(browser: Browser, base_url: str) -> None:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    try:
-        login(page, base_url, "admin", then="/ui/data?lang=zh")
+def test_the_data_page_fits_a_phone_in_chinese(
+    browser: Browser, base_url: str, demo: DemoStore
+) -> None:
+    with signed_in(browser, base_url, demo, "admin", then="/ui/data?lang=zh", phone=True) as page:
         assert page.locator("h1").inner_text() == "数据导入"
         assert page.locator("[data-row=run]").count() > 0
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
         screenshot(page, "phone-data-zh")
-    finally:
-        context.close()

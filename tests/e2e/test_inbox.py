@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import PHONE, login, screenshot
+from tests.e2e.conftest import PHONE, screenshot
 from tests.e2e.demo_store import DemoStore
+from tests.e2e.signed_in import signed_in
 
 
 def _say(page: Page, text: str, customers: int) -> None:
@@ -15,8 +16,14 @@ def _say(page: Page, text: str, customers: int) -> None:
     page.locator("#chat-thread [data-message-role=customer]").nth(customers - 1).wait_for()
 
 
-def test_a_chat_hand_off_is_answered_and_closed_in_the_inbox(page: Page, base_url: str) -> None:
-    login(page, base_url, "agent", then="/ui/chat")
+def test_a_chat_hand_off_is_answered_and_closed_in_the_inbox(
+    browser: Browser, base_url: str, demo: DemoStore
+) -> None:
+    with signed_in(browser, base_url, demo, "agent", then="/ui/chat") as page:
+        _hand_off_answer_and_close(page, base_url)
+
+
+def _hand_off_answer_and_close(page: Page, base_url: str) -> None:
     _say(page, "Where is my parcel?", 1)
     assert page.locator("#chat-thread [data-message-role=assistant]").count() == 1
     _say(page, "I want to talk to a person", 2)
@@ -60,13 +67,8 @@ def test_a_chat_hand_off_is_answered_and_closed_in_the_inbox(page: Page, base_ur
 def test_the_demo_customers_hand_off_is_in_the_inbox_in_chinese(
     browser: Browser, base_url: str, demo: DemoStore
 ) -> None:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    try:
-        login(page, base_url, "admin", then="/ui/inbox?lang=zh")
+    with signed_in(browser, base_url, demo, "admin", then="/ui/inbox?lang=zh", phone=True) as page:
         assert page.locator("h1").inner_text() == "客服工单"
         assert page.locator("[data-row=ticket][data-origin=assistant]").count() > 0
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
         screenshot(page, "phone-inbox-zh")
-    finally:
-        context.close()

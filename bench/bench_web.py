@@ -112,7 +112,16 @@ def main() -> None:
             "/ui/segments/1",
             "/ui/models",
             "/ui/models/2",
+            "/ui/feedback",
+            "/ui/feedback?show=all",
+            "/ui/inbox",
+            "/ui/inbox/1",
+            "/ui/chat",
+            "/ui/data",
+            "/ui/data/runs/1",
         ],
+        "agent": ["/ui/feedback", "/ui/inbox?view=handoffs"],
+        "marketer": ["/ui/feedback?show=negative"],
         "analyst": ["/ui/customers", "/ui/segments/1"],
     }
     results: dict[str, Any] = {}

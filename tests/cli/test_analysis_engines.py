@@ -52,3 +52,10 @@ def test_engine_options_come_from_the_settings_unless_the_command_names_them() -
         "exported",
     )
     assert Settings().engine == "local"
+
+
+def test_predict_train_on_spark_refuses_spend_with_the_reason(tmp_path: Path) -> None:
+    base = _store_with_orders(tmp_path, lines=5_000)
+    result = runner.invoke(app, [*base, "predict", "train", "spend", "--engine", "spark"])
+    assert result.exit_code == 1
+    assert "spend models run locally" in result.output

@@ -9,28 +9,14 @@ import json
 import polars as pl
 import pytest
 
-from crmind.engines import AnalysisTables
+from crmind.engines import AnalysisTables, ExampleOptions
 from crmind.engines.scoring import propensity_scores
-from crmind.engines.spark.churn import (
-    collected_examples,
-    score_propensity_on_spark,
-    spark_cutoffs,
-    spark_profile_features,
-    spark_training_examples,
-)
+from crmind.engines.spark import SparkEngine
+from crmind.engines.spark.churn import score_propensity_on_spark
 from crmind.engines.spark.frames import to_polars, to_spark
 from crmind.predict.labels import LABEL, feature_columns, scoring_features, training_examples
 from crmind.predict.models import PropensityModel
 from tests.engines.frames_match import assert_frames_match
-
-
-@pytest.fixture(scope="module")
-def spark_tables(spark: object, retail_tables: AnalysisTables) -> dict[str, object]:
-    return {
-        "lines": to_spark(spark, retail_tables.lines).persist(),  # type: ignore[arg-type]
-        "products": to_spark(spark, retail_tables.products),  # type: ignore[arg-type]
-        "customers": to_spark(spark, retail_tables.customers),  # type: ignore[arg-type]
-    }
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +32,13 @@ def local_examples(retail_tables: AnalysisTables) -> pl.DataFrame:
 
 
 def test_training_examples_match_the_local_ones(
-    spark_tables: dict[str, object], local_examples: pl.DataFrame
+    spark: object, retail_tables: AnalysisTables, local_examples: pl.DataFrame
 ) -> None:
-    lines = spark_tables["lines"]
-    cutoffs = spark_cutoffs(lines, n_cutoffs=2, spacing_days=30, window_days=30)  # type: ignore[arg-type]
-    assert cutoffs == sorted(local_examples["cutoff"].unique().to_list())
-    remote = collected_examples(
-        spark_training_examples(
-            lines,  # type: ignore[arg-type]
-            cutoffs,
-            window_days=30,
-            products=spark_tables["products"],  # type: ignore[arg-type]
-            customers=spark_tables["customers"],  # type: ignore[arg-type]
-        )
+    engine = SparkEngine(session=spark)  # type: ignore[arg-type]
+    options = ExampleOptions(n_cutoffs=2, spacing_days=30, window_days=30)
+    remote = engine.training_examples(retail_tables, options)
+    assert remote["cutoff"].unique().sort().to_list() == sorted(
+        local_examples["cutoff"].unique().to_list()
     )
     assert_frames_match(local_examples, remote)
     assert local_examples[LABEL].n_unique() == 2
@@ -95,23 +75,16 @@ def test_udf_scores_and_reasons_are_the_local_ones_for_the_same_model_and_featur
 
 
 def test_scores_from_spark_features_match_with_the_same_drivers(
-    spark_tables: dict[str, object],
+    spark: object,
+    retail_tables: AnalysisTables,
     fitted: tuple[PropensityModel, list[str], pl.DataFrame, pl.DataFrame],
 ) -> None:
     """Spark's money sums can differ from polars' in the last bits; the scores then agree to
     1e-12, every driver and contribution is the same, and only a shown value that sits on a
     rounding boundary (4 significant digits) can print differently."""
-    model, features, now, expected = fitted
-    remote_features = spark_profile_features(
-        spark_tables["lines"],  # type: ignore[arg-type]
-        now["cutoff"][0],
-        products=spark_tables["products"],  # type: ignore[arg-type]
-        customers=spark_tables["customers"],  # type: ignore[arg-type]
-    )
-    scored = score_propensity_on_spark(
-        remote_features, model, features, {name: now.schema[name] for name in features}
-    )
-    remote = to_polars(scored.orderBy("customer_id"))
+    model, features, _, expected = fitted
+    engine = SparkEngine(session=spark)  # type: ignore[arg-type]
+    remote = engine.propensity_scores(retail_tables, model, features, "churn")
     assert remote.select("customer_id", "kind", "label").equals(
         expected.select("customer_id", "kind", "label")
     )

@@ -28,13 +28,21 @@ app.add_typer(predict_app, name="predict")
 
 
 def train_prediction(
-    target: Target, window: int, settings: Settings | None = None
+    target: Target, window: int, settings: Settings | None = None, engine_name: str | None = None
 ) -> PredictionResult:
-    """Train, grade and score on the store named by ``settings`` (default: those in force)."""
+    """Train, grade and score on the store named by ``settings`` (default: those in force).
+    Examples and scores are built on ``engine_name`` (default: the ``engine`` setting; spend
+    models always run locally)."""
     settings = settings or current_settings()
     engine, _ = init_store(settings)
+    chosen = engine_name or settings.engine
     options = PredictionOptions(
-        target=target, window_days=window, random_state=settings.random_state
+        target=target,
+        window_days=window,
+        random_state=settings.random_state,
+        engine=chosen if target != "spend" or engine_name else "local",
+        spark_master=settings.spark_master,
+        spark_jars=settings.spark_jars,
     )
     with console.status(f"training the {target} model"):
         return train_and_score(engine, options, settings.data_dir / "models")
@@ -47,14 +55,19 @@ def train(
         int, typer.Option(help="Days after each cut-off that decide the label.", min=7)
     ] = 90,
     as_json: AsJson = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="Build examples and scores on local or spark (churn, purchase)."),
+    ] = None,
 ) -> None:
     """Train a churn, purchase-propensity or spend model, grade it against the obvious rule on
     held-out time, and, when it beats the rule, score every customer with their top reasons.
 
     Example: crmind predict train churn --window 90
+    Example: crmind predict train churn --engine spark
     """
     with errors_as_messages():
-        result = train_prediction(_target(target), window)
+        result = train_prediction(_target(target), window, engine_name=engine)
     if as_json:
         payload = {**result.__dict__, "top": result.top.to_dicts()}
         console.print_json(json.dumps(payload, default=str))

@@ -12,11 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 import polars as pl
 
 from crmind.analytics.clv.scoring import ClvFit
+
+if TYPE_CHECKING:
+    from crmind.predict.tabular import TabularModel
 
 TABLES: Final = ("order_lines", "products", "customers", "events")
 """The tables an analysis reads, by the names Parquet exports and JDBC queries use."""
@@ -80,6 +83,16 @@ class CustomerAnalysisOptions:
 
 
 @dataclass(frozen=True)
+class ExampleOptions:
+    """How training examples are cut (as :func:`crmind.predict.labels.training_examples`)."""
+
+    target: str = "churn"
+    n_cutoffs: int = 3
+    spacing_days: int = 30
+    window_days: int = 90
+
+
+@dataclass(frozen=True)
 class LearnedSegments:
     """Learned segments: each customer's segment and a description of every segment.
 
@@ -128,6 +141,17 @@ class Engine(Protocol):
         self, source: Source, options: CustomerAnalysisOptions
     ) -> CustomerAnalysis:
         """Profiles, RFM, learned segments and lifetime value of every customer of ``source``."""
+        ...
+
+    def training_examples(self, source: Source, options: ExampleOptions) -> pl.DataFrame:
+        """Churn / purchase / spend examples: :func:`crmind.predict.labels.training_examples`."""
+        ...
+
+    def propensity_scores(
+        self, source: Source, model: TabularModel, features: list[str], kind: str, top: int = 3
+    ) -> pl.DataFrame:
+        """Every customer's churn or purchase score as of the last line, with its reasons:
+        :func:`crmind.engines.scoring.propensity_scores` of the scoring features."""
         ...
 
     def close(self) -> None:

@@ -25,12 +25,16 @@ from crmind.engines.base import (
     AnalysisTables,
     CustomerAnalysis,
     CustomerAnalysisOptions,
+    ExampleOptions,
     JdbcSource,
     LearnedSegments,
     ParquetSource,
     Source,
 )
+from crmind.engines.scoring import propensity_scores
 from crmind.errors import ConfigurationError, ModelDataError
+from crmind.predict.labels import scoring_features, training_examples
+from crmind.predict.tabular import TabularModel
 
 
 class LocalEngine:
@@ -82,6 +86,27 @@ class LocalEngine:
             first_line_at=first if isinstance(first, datetime) else None,
             seconds=seconds,
         )
+
+    def training_examples(self, source: Source, options: ExampleOptions) -> pl.DataFrame:
+        """:func:`crmind.predict.labels.training_examples` of the source's frames."""
+        tables = read_tables(source)
+        return training_examples(
+            tables.lines,
+            n_cutoffs=options.n_cutoffs,
+            spacing_days=options.spacing_days,
+            window_days=options.window_days,
+            target=options.target,  # type: ignore[arg-type]
+            products=tables.products,
+            customers=tables.customers,
+        )
+
+    def propensity_scores(
+        self, source: Source, model: TabularModel, features: list[str], kind: str, top: int = 3
+    ) -> pl.DataFrame:
+        """Scores and reasons of every customer as of the last line."""
+        tables = read_tables(source)
+        now = scoring_features(tables.lines, products=tables.products, customers=tables.customers)
+        return propensity_scores(model, now, features, kind, top)
 
     def close(self) -> None:
         """Nothing to free."""

@@ -25,7 +25,9 @@ import polars as pl
 from sqlalchemy import Engine
 
 from crmind import columns as c
-from crmind.errors import ModelDataError, NotFoundError
+from crmind.engines import AnalysisTables, ExampleOptions, get_engine
+from crmind.engines import Engine as ComputeEngine
+from crmind.errors import ConfigurationError, ModelDataError, NotFoundError
 from crmind.predict.evaluate import (
     GateResult,
     QualityGate,
@@ -72,13 +74,17 @@ SPEND_GATE = QualityGate(metrics=(RMSE, SPEARMAN), rule_name="spend-rate rule")
 
 @dataclass(frozen=True)
 class PredictionOptions:
-    """What to predict and how the examples are cut."""
+    """What to predict and how the examples are cut; ``engine`` builds the examples and scores
+    every customer (``spark``: churn and purchase only, see docs/spark.md)."""
 
     target: Target = "churn"
     window_days: int = 90
     n_cutoffs: int = 3
     random_state: int = 0
     top_drivers: int = 3
+    engine: str = "local"
+    spark_master: str = "local[2]"
+    spark_jars: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,21 +104,60 @@ class PredictionResult:
 
 
 def train_and_score(
-    engine: Engine, options: PredictionOptions, models_dir: Path
+    engine: Engine,
+    options: PredictionOptions,
+    models_dir: Path,
+    compute: ComputeEngine | None = None,
 ) -> PredictionResult:
-    """Train, grade and (if it passes) score; see the module docstring."""
+    """Train, grade and (if it passes) score; see the module docstring. With
+    ``options.engine`` other than ``local`` (or an engine given as ``compute``, which the caller
+    then closes) the examples are built and every customer scored on that engine; the model is
+    fitted and graded here either way."""
+    owned = compute is None
+    if options.engine != "local" and options.target == "spend":
+        raise ConfigurationError(
+            f"engine {options.engine!r} scores churn and purchase; spend models run locally"
+        )
     lines = order_lines(engine)
     products = read_sql(engine, "SELECT id AS product_id, category FROM products")
     customers = read_sql(engine, "SELECT id AS customer_id, country FROM customers")
-    examples = training_examples(
-        lines,
-        n_cutoffs=options.n_cutoffs,
-        spacing_days=options.window_days,
-        window_days=options.window_days,
-        target=options.target,
-        products=products,
-        customers=customers,
-    )
+    compute = _compute(options, compute)
+    try:
+        return _train_and_score(engine, options, models_dir, lines, products, customers, compute)
+    finally:
+        if compute is not None and owned:
+            compute.close()
+
+
+def _train_and_score(
+    engine: Engine,
+    options: PredictionOptions,
+    models_dir: Path,
+    lines: pl.DataFrame,
+    products: pl.DataFrame,
+    customers: pl.DataFrame,
+    compute: ComputeEngine | None,
+) -> PredictionResult:
+    if compute is None:
+        examples = training_examples(
+            lines,
+            n_cutoffs=options.n_cutoffs,
+            spacing_days=options.window_days,
+            window_days=options.window_days,
+            target=options.target,
+            products=products,
+            customers=customers,
+        )
+    else:
+        examples = compute.training_examples(
+            _tables(lines, products, customers),
+            ExampleOptions(
+                target=options.target,
+                n_cutoffs=options.n_cutoffs,
+                spacing_days=options.window_days,
+                window_days=options.window_days,
+            ),
+        )
     features = feature_columns(examples)
     train, test = time_split(examples, window_days=options.window_days)
     if train.get_column(LABEL).n_unique() < 2:
@@ -129,7 +174,12 @@ def train_and_score(
             metrics["importance"] = global_importance(model).head(10).to_dicts()
             model_path = model.save(models_dir / f"{options.target}-run-{run_id}.pkl")
             metrics["model_path"] = str(model_path)
-            scores, top = _score(lines, products, customers, model, features, options)
+            if compute is None:
+                scores, top = _score(lines, products, customers, model, features, options)
+            else:
+                scores, top = _score_on(
+                    compute, _tables(lines, products, customers), model, features, options
+                )
             scored = scores.height
         with engine.begin() as conn:
             if scores is not None:
@@ -207,6 +257,45 @@ def score_with_latest(
     )
 
 
+def _compute(options: PredictionOptions, given: ComputeEngine | None) -> ComputeEngine | None:
+    """The engine that builds examples and scores (None: the local code, as always)."""
+    if given is not None:
+        return given
+    if options.engine == "local":
+        return None
+    return get_engine(
+        options.engine, spark_master=options.spark_master, spark_jars=options.spark_jars
+    )
+
+
+def _tables(lines: pl.DataFrame, products: pl.DataFrame, customers: pl.DataFrame) -> AnalysisTables:
+    events = pl.DataFrame(schema={c.CUSTOMER_ID: pl.Int64, "event_type": pl.String})
+    return AnalysisTables(lines, products, customers, events)
+
+
+def _score_on(
+    compute: ComputeEngine,
+    tables: AnalysisTables,
+    model: TabularModel,
+    features: list[str],
+    options: PredictionOptions,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(scores, top)`` as :func:`_score` gives them, computed by ``compute``."""
+    scores = compute.propensity_scores(
+        tables, model, features, SCORE_KINDS[options.target], options.top_drivers
+    )
+    top = (
+        scores.sort("value", descending=True)
+        .select(
+            c.CUSTOMER_ID,
+            "value",
+            pl.col("explanation").str.json_path_match("$.reasons").alias("text"),
+        )
+        .head(10)
+    )
+    return scores, top
+
+
 def _params(options: PredictionOptions, features: list[str]) -> dict[str, Any]:
     return {
         "target": options.target,
@@ -215,6 +304,7 @@ def _params(options: PredictionOptions, features: list[str]) -> dict[str, Any]:
         "random_state": options.random_state,
         "features": features,
         "model": "lightgbm-tweedie" if options.target == "spend" else "lightgbm",
+        "engine": options.engine,
     }
 
 

@@ -18,12 +18,20 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import polars as pl
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812
 
 from crmind import columns as c
 from crmind.analytics.profile import naive_utc
-from crmind.engines.base import CustomerAnalysis, CustomerAnalysisOptions, Source
+from crmind.engines.base import CustomerAnalysis, CustomerAnalysisOptions, ExampleOptions, Source
+from crmind.engines.spark.churn import (
+    collected_examples,
+    score_propensity_on_spark,
+    spark_cutoffs,
+    spark_profile_features,
+    spark_training_examples,
+)
 from crmind.engines.spark.clv import spark_clv, spark_purchase_summary
 from crmind.engines.spark.frames import read_tables, to_polars
 from crmind.engines.spark.profiles import spark_profiles
@@ -31,6 +39,7 @@ from crmind.engines.spark.rfm import spark_rfm
 from crmind.engines.spark.segments import spark_segments
 from crmind.engines.spark.session import build_session
 from crmind.errors import ModelDataError
+from crmind.predict.tabular import TabularModel
 
 __all__ = ["SparkEngine", "build_session"]
 
@@ -127,6 +136,47 @@ class SparkEngine:
             seconds=seconds,
         )
 
+    def training_examples(self, source: Source, options: ExampleOptions) -> pl.DataFrame:
+        """Examples built on Spark (profiles per cut-off, window labels), collected."""
+        tables = read_tables(self.session, source)
+        lines = tables["order_lines"].persist()
+        try:
+            cutoffs = spark_cutoffs(
+                lines,
+                n_cutoffs=options.n_cutoffs,
+                spacing_days=options.spacing_days,
+                window_days=options.window_days,
+            )
+            examples = spark_training_examples(
+                lines,
+                cutoffs,
+                window_days=options.window_days,
+                target=options.target,
+                products=tables["products"],
+                customers=tables["customers"],
+            )
+            return collected_examples(examples)
+        finally:
+            lines.unpersist()
+
+    def propensity_scores(
+        self, source: Source, model: TabularModel, features: list[str], kind: str, top: int = 3
+    ) -> pl.DataFrame:
+        """Every customer's features as of the last line on Spark, scored in a pandas UDF with
+        ``model`` broadcast; collected, sorted by customer."""
+        tables = read_tables(self.session, source)
+        lines = tables["order_lines"].persist()
+        try:
+            _, last = _time_span(lines, None)
+            now = spark_profile_features(
+                lines, last, products=tables["products"], customers=tables["customers"]
+            )
+            schema = _feature_types(features, now)
+            scored = score_propensity_on_spark(now, model, features, schema, kind, top)
+            return to_polars(scored.orderBy(c.CUSTOMER_ID))
+        finally:
+            lines.unpersist()
+
     def close(self) -> None:
         """Stop the session, if this engine started it."""
         if self._session is not None and self._owns_session:
@@ -143,6 +193,13 @@ def _time_span(lines: DataFrame, as_of: datetime | None) -> tuple[datetime | Non
     if last is None:
         raise ModelDataError("the order lines are empty: import orders first")
     return first, last
+
+
+def _feature_types(features: list[str], frame: DataFrame) -> dict[str, pl.DataType]:
+    """The polars types of the feature columns (those of the local engine's frames: the
+    equivalence tests hold the schemas equal), restored on every batch of the scoring UDF."""
+    empty = to_polars(frame.select(*features).limit(0))
+    return dict(empty.schema)
 
 
 @contextmanager

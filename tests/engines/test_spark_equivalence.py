@@ -36,6 +36,7 @@ from crmind.engines import (
     CustomerAnalysis,
     CustomerAnalysisOptions,
     Engine,
+    ExampleOptions,
     LocalEngine,
     Source,
 )
@@ -43,6 +44,7 @@ from crmind.engines.clv import fit_clv
 from crmind.engines.spark import SparkEngine
 from crmind.engines.spark.clv import score_clv_on_spark
 from crmind.engines.spark.frames import to_polars, to_spark
+from crmind.predict.tabular import TabularModel
 from crmind.services.analysis import AnalysisOptions, AnalysisResult, run_analysis
 from crmind.services.engine_data import ParquetExport, export_parquet
 from crmind.store.frames import read_sql
@@ -69,6 +71,14 @@ class Recording:
     ) -> CustomerAnalysis:
         self.last = self.inner.analyse_customers(source, options)
         return self.last
+
+    def training_examples(self, source: Source, options: ExampleOptions) -> pl.DataFrame:
+        return self.inner.training_examples(source, options)
+
+    def propensity_scores(
+        self, source: Source, model: TabularModel, features: list[str], kind: str, top: int = 3
+    ) -> pl.DataFrame:
+        return self.inner.propensity_scores(source, model, features, kind, top)
 
     def close(self) -> None:
         """The test session's Spark session is shared: nothing to stop."""

@@ -17,7 +17,7 @@ import polars as pl
 from crmind import columns as c
 from crmind.analytics.clv.scoring import score_customers
 from crmind.analytics.clv.summary import purchase_summary
-from crmind.analytics.profile import build_profiles
+from crmind.analytics.profile import LINE_COLUMNS, build_profiles
 from crmind.analytics.rfm import rfm_scores
 from crmind.analytics.segments import CustomerSegmenter
 from crmind.engines.base import (
@@ -132,7 +132,8 @@ def learned_segments(profiles: pl.DataFrame, options: CustomerAnalysisOptions) -
 
 
 def read_tables(source: Source) -> AnalysisTables:
-    """The frames of ``source`` in this process (Parquet files are read with polars)."""
+    """The frames of ``source`` in this process (Parquet files are read with polars; of the
+    order lines, only the columns the heavy steps read: ``profile.LINE_COLUMNS``)."""
     if isinstance(source, AnalysisTables):
         return source
     if isinstance(source, ParquetSource):
@@ -142,7 +143,12 @@ def read_tables(source: Source) -> AnalysisTables:
                 f"{source.directory} lacks {', '.join(f'{n}.parquet' for n in missing)}; "
                 "write them with `crmind export parquet`"
             )
-        frames = {name: pl.read_parquet(source.path(name)) for name in TABLES}
+        frames = {
+            name: pl.read_parquet(source.path(name)) for name in TABLES if name != "order_lines"
+        }
+        frames["order_lines"] = pl.read_parquet(  # only the columns the steps read
+            source.path("order_lines"), columns=list(LINE_COLUMNS)
+        )
         return AnalysisTables(
             lines=frames["order_lines"],
             products=frames["products"],

@@ -23,7 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812
 
 from crmind import columns as c
-from crmind.analytics.profile import naive_utc
+from crmind.analytics.profile import LINE_COLUMNS, naive_utc
 from crmind.engines.base import CustomerAnalysis, CustomerAnalysisOptions, ExampleOptions, Source
 from crmind.engines.spark.churn import (
     collected_examples,
@@ -85,7 +85,7 @@ class SparkEngine:
         try:
             with _timed(seconds, "reading the data"):
                 tables = read_tables(self.session, source)
-                lines = tables["order_lines"].persist()
+                lines = _needed_lines(tables["order_lines"]).persist()
                 persisted.append(lines)
                 first_line_at, as_of = _time_span(lines, options.as_of)
             with _timed(seconds, "profiles"):
@@ -139,7 +139,7 @@ class SparkEngine:
     def training_examples(self, source: Source, options: ExampleOptions) -> pl.DataFrame:
         """Examples built on Spark (profiles per cut-off, window labels), collected."""
         tables = read_tables(self.session, source)
-        lines = tables["order_lines"].persist()
+        lines = _needed_lines(tables["order_lines"]).persist()
         try:
             cutoffs = spark_cutoffs(
                 lines,
@@ -165,7 +165,7 @@ class SparkEngine:
         """Every customer's features as of the last line on Spark, scored in a pandas UDF with
         ``model`` broadcast; collected, sorted by customer."""
         tables = read_tables(self.session, source)
-        lines = tables["order_lines"].persist()
+        lines = _needed_lines(tables["order_lines"]).persist()
         try:
             _, last = _time_span(lines, None)
             now = spark_profile_features(
@@ -182,6 +182,12 @@ class SparkEngine:
         if self._session is not None and self._owns_session:
             self._session.stop()
         self._session = None
+
+
+def _needed_lines(lines: DataFrame) -> DataFrame:
+    """Only the line columns the steps read: the cached copy of the lines is then about half
+    the size (a third of the time at 40 million lines went into caching all 16 columns)."""
+    return lines.select(*LINE_COLUMNS)
 
 
 def _time_span(lines: DataFrame, as_of: datetime | None) -> tuple[datetime | None, datetime]:

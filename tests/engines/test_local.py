@@ -48,3 +48,15 @@ def test_local_engine_names_missing_parquet_files_and_refuses_jdbc(tmp_path: Pat
         LocalEngine().analyse_customers(ParquetSource(tmp_path), options)
     with pytest.raises(ConfigurationError, match="spark engine"):
         LocalEngine().analyse_customers(JdbcSource("jdbc:postgresql://db/crm", {}), options)
+
+
+def test_parquet_sources_may_be_urls_spark_reads() -> None:
+    remote = ParquetSource("hdfs:///crm/exported/")
+    assert remote.path("order_lines") == "hdfs:///crm/exported/order_lines.parquet"
+    assert remote.missing() == []  # not checked from here: the cluster's file system decides
+    assert ParquetSource(Path("/nowhere")).missing() == [
+        "order_lines",
+        "products",
+        "customers",
+        "events",
+    ]

@@ -43,13 +43,20 @@ class AnalysisTables:
 @dataclass(frozen=True)
 class ParquetSource:
     """A directory with one Parquet file (or directory of files) per table of :data:`TABLES`,
-    as ``crmind export parquet`` writes it: ``<directory>/<table>.parquet``."""
+    as ``crmind export parquet`` writes it: ``<directory>/<table>.parquet``. The directory is a
+    local path or, for Spark, any URL its file systems read (``hdfs://``, ``s3a://``, ...)."""
 
-    directory: Path
+    directory: str | Path
 
-    def path(self, table: str) -> Path:
+    def path(self, table: str) -> str:
         """Where ``table`` lives."""
-        return self.directory / f"{table}.parquet"
+        return f"{str(self.directory).rstrip('/')}/{table}.parquet"
+
+    def missing(self) -> list[str]:
+        """The tables whose files are not there (checked for local directories only)."""
+        if "://" in str(self.directory):
+            return []
+        return [name for name in TABLES if not Path(self.path(name)).exists()]
 
 
 @dataclass(frozen=True)

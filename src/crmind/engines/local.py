@@ -137,7 +137,7 @@ def read_tables(source: Source) -> AnalysisTables:
     if isinstance(source, AnalysisTables):
         return source
     if isinstance(source, ParquetSource):
-        missing = [name for name in TABLES if not source.path(name).exists()]
+        missing = source.missing()
         if missing:
             raise ModelDataError(
                 f"{source.directory} lacks {', '.join(f'{n}.parquet' for n in missing)}; "

@@ -63,7 +63,7 @@ def analysis_source(engine: Engine, *, parquet_dir: str | None, jdbc: bool) -> S
     if parquet_dir and jdbc:
         raise ConfigurationError("read either Parquet files or over JDBC, not both")
     if parquet_dir:
-        return ParquetSource(Path(parquet_dir))
+        return ParquetSource(parquet_dir)
     if jdbc:
         return jdbc_source(engine)
     return store_tables(engine)

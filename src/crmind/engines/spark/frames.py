@@ -61,15 +61,13 @@ def read_tables(spark: SparkSession, source: Source) -> dict[str, DataFrame]:
         }
         return {name: to_spark(spark, frame) for name, frame in frames.items()}
     if isinstance(source, ParquetSource):
-        missing = [name for name in TABLES if not source.path(name).exists()]
+        missing = source.missing()
         if missing:
             raise ModelDataError(
                 f"{source.directory} lacks {', '.join(f'{n}.parquet' for n in missing)}; "
                 "write them with `crmind export parquet`"
             )
-        return {
-            name: normalise_times(spark.read.parquet(str(source.path(name)))) for name in TABLES
-        }
+        return {name: normalise_times(spark.read.parquet(source.path(name))) for name in TABLES}
     if isinstance(source, JdbcSource):
         return {name: read_jdbc(spark, source, name) for name in TABLES}
     raise ConfigurationError(f"unknown data source {source!r}")  # pragma: no cover

@@ -40,7 +40,7 @@ def analysis_options(
     *,
     engine: str | None = None,
     spark_master: str | None = None,
-    parquet: Path | None = None,
+    parquet: str | Path | None = None,
     jdbc: bool = False,
 ) -> AnalysisOptions:
     """The options of an analysis run from the settings, with the command's overrides."""
@@ -109,8 +109,11 @@ def analyze(
         typer.Option(help="Spark master: local[2], spark://host:7077, ... (CRMIND_SPARK_MASTER)."),
     ] = None,
     parquet: Annotated[
-        Path | None,
-        typer.Option(help="Read the tables from these Parquet files (crmind export parquet)."),
+        str | None,
+        typer.Option(
+            help="Read the tables from the Parquet files of this directory or URL (hdfs://, "
+            "s3a://), as crmind export parquet writes them."
+        ),
     ] = None,
     jdbc: Annotated[
         bool, typer.Option(help="Spark reads the PostgreSQL store over JDBC (driver jar needed).")

@@ -18,9 +18,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from playwright._impl._api_structures import SetCookieParam
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from crmind.api import create_app
+from crmind.web.session import SESSION_COOKIE
 from tests.conftest import IN_CI, ROOT
 from tests.e2e.demo_store import DemoStore, build_demo_store, password_of
 
@@ -92,14 +94,31 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+_SESSIONS: dict[tuple[str, str], list[SetCookieParam]] = {}
+"""The session cookie of each role's first sign-in through the form, reused by later tests: the
+form allows 10 attempts a minute per address, and every browser test comes from 127.0.0.1."""
+
+
 def login(page: Page, base_url: str, role: str, then: str = "/ui/") -> None:
-    """Sign in as the demo user named ``role`` and open ``then``."""
+    """Sign in as the demo user named ``role`` (through the login form the first time in the
+    session, then with that session's cookie) and open ``then``."""
+    known = _SESSIONS.get((base_url, role))
+    if known is not None:
+        page.context.add_cookies(known)
+        page.goto(f"{base_url}{then}")
+        page.wait_for_load_state("networkidle")
+        return
     page.goto(f"{base_url}/ui/login?next={then}")
     page.fill("input[name=username]", role)
     page.fill("input[name=password]", password_of(role))
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}{then}*")
     page.wait_for_load_state("networkidle")
+    _SESSIONS[(base_url, role)] = [
+        {"name": c["name"], "value": c["value"], "url": base_url}
+        for c in page.context.cookies(base_url)
+        if c["name"] == SESSION_COOKIE
+    ]
 
 
 def chart_points(page: Page, name: str) -> int:

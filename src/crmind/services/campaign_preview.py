@@ -17,9 +17,9 @@ from crmind.errors import NotFoundError
 from crmind.privacy.binding import cipher_of
 from crmind.privacy.consent import MARKETING_EMAIL
 from crmind.services.campaign_audiences import audience_frame
-from crmind.services.campaign_delivery import message_context, variant_of
 from crmind.services.campaign_planning import message_contents
 from crmind.services.campaign_runner import coupon_key
+from crmind.services.campaign_sender import message_context, variant_of
 from crmind.services.campaign_unsubscribe import unsubscribe_key, unsubscribe_url
 from crmind.services.campaigns import StoredCampaign
 from crmind.services.consents import granted

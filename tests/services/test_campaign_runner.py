@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from crmind.campaigns.assignment import HOLDOUT
 from crmind.campaigns.spec import CampaignSpec, load_spec
@@ -20,7 +20,15 @@ from crmind.services.campaign_runner import run_campaigns
 from crmind.services.campaign_unsubscribe import unsubscribe
 from crmind.services.campaigns import StoredCampaign, create_campaign, set_status
 from crmind.services.setup import open_store
-from crmind.store.schema import Order, OrderLine, Product, Recommendation, table_of
+from crmind.store.schema import (
+    Order,
+    OrderLine,
+    Product,
+    Recommendation,
+    Segment,
+    SegmentMember,
+    table_of,
+)
 from crmind.store.schema_campaigns import CampaignMember, CampaignMessage
 from tests.campaign_store import (
     CONSENTING,
@@ -369,3 +377,35 @@ def test_on_postgresql_two_runners_send_each_message_once_and_retries_recover(
     assert statuses == {"sent": len(treated)}  # every outcome recorded, the last ones too
     for engine in [*engines, store.engine]:
         engine.dispose()
+
+
+def test_a_campaign_to_a_segment_reaches_its_consenting_treated_members_only(
+    store: CampaignStore, smtp: SmtpServer
+) -> None:
+    with store.engine.connect() as conn:
+        segment, members = conn.execute(
+            select(Segment.name, func.count())
+            .join(SegmentMember, SegmentMember.segment_id == Segment.id)
+            .where(Segment.kind == "learned")
+            .group_by(Segment.name)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).one()
+        in_segment = set(
+            conn.execute(
+                select(SegmentMember.customer_id)
+                .join(Segment, Segment.id == SegmentMember.segment_id)
+                .where(Segment.name == segment)
+            ).scalars()
+        )
+    assert 5 < members < 40
+    spec = _spec(audience={"segments": [segment]})
+    campaign = create_campaign(store.engine, spec)
+    run_campaigns(store.engine, store.settings)
+
+    number_of = {customer: number for number, customer in store.ids.items()}
+    expected_placed = {number_of[c] for c in in_segment} & CONSENTING
+    groups = _groups(store, campaign)
+    assert set(groups) == expected_placed
+    treated = {number for number, group in groups.items() if group != HOLDOUT}
+    assert Counter(_numbers(store, smtp)) == Counter(treated)

@@ -2,9 +2,10 @@
 
 Timestamps are naive UTC everywhere in crmind, so the session's time zone is UTC (a day boundary
 then falls where polars puts it). Arrow moves data between Python and the JVM. Locally
-(``local[N]``) the UI is off, shuffles use few partitions and the driver binds to the loopback
-address; on a cluster (``spark://...``, ``yarn``, ``k8s://...``) those choices are left to the
-cluster's own configuration unless ``conf`` sets them.
+(``local[N]``) the UI is off, shuffles use few partitions, the driver binds to the loopback
+address and the JVM's time zone is UTC; on a cluster (``spark://...``, ``yarn``, ``k8s://...``)
+those choices are left to the cluster's own configuration (spark-defaults.conf) unless ``conf``
+sets them.
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ def build_session(
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
         "spark.sql.execution.pythonUDF.arrow.enabled": "true",
-        "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
-        "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
     }
     if local:
         settings.update(
             {
+                # JDBC hands timestamps over in the JVM's zone: UTC, as crmind's times are
+                "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+                "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
                 "spark.ui.enabled": "false",
                 "spark.ui.showConsoleProgress": "false",
                 "spark.sql.shuffle.partitions": str(LOCAL_SHUFFLE_PARTITIONS),

@@ -59,3 +59,10 @@ def test_predict_train_on_spark_refuses_spend_with_the_reason(tmp_path: Path) ->
     result = runner.invoke(app, [*base, "predict", "train", "spend", "--engine", "spark"])
     assert result.exit_code == 1
     assert "spend models run locally" in result.output
+
+
+def test_recommend_train_on_spark_names_the_one_model_it_runs(tmp_path: Path) -> None:
+    base = _store_with_orders(tmp_path, lines=5_000)
+    result = runner.invoke(app, [*base, "recommend", "train", "--engine", "spark"])
+    assert result.exit_code == 1
+    assert "recommender is als" in result.output

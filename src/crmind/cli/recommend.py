@@ -48,11 +48,16 @@ def train(
         int | None, typer.Option(help="At most this many products of one category per list.")
     ] = None,
     as_json: AsJson = False,
+    engine: Annotated[
+        str,
+        typer.Option(help="local, or spark: ALS factors learned by MLlib (with --model als)."),
+    ] = "local",
 ) -> None:
     """Grade a recommender against popularity on held-out time, then store every customer's
     top products with a reason each.
 
     Example: crmind recommend train --model hybrid --k 10
+    Example: crmind recommend train --model als --engine spark
     """
     settings = current_settings()
     options = RecommendOptions(
@@ -62,6 +67,8 @@ def train(
         exclude_seen=not include_bought,
         max_per_category=max_per_category,
         random_state=settings.random_state,
+        engine=engine,
+        spark_master=settings.spark_master,
     )
     with errors_as_messages():
         result = train_recommender(options, settings)

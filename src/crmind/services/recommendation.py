@@ -28,8 +28,9 @@ import polars as pl
 from sqlalchemy import Engine, insert
 
 from crmind import columns as c
-from crmind.errors import ModelDataError
-from crmind.recommend.base import RANK, REASON, SCORE
+from crmind.engines import ENGINES
+from crmind.errors import ConfigurationError, ModelDataError
+from crmind.recommend.base import RANK, REASON, SCORE, Recommender
 from crmind.recommend.data import ITEM, USER, interactions_from_lines
 from crmind.recommend.evaluate import evaluate_ranking
 from crmind.recommend.registry import BASELINE, make_recommender
@@ -55,6 +56,8 @@ class RecommendOptions:
     exclude_seen: bool = True
     max_per_category: int | None = None
     random_state: int = 0
+    engine: str = "local"  # spark: ALS factors learned by MLlib (model "als" only)
+    spark_master: str = "local[2]"
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def train_and_recommend(
     engine: Engine, options: RecommendOptions, models_dir: Path
 ) -> RecommendResult:
     """Grade, fit and store; see the module docstring."""
-    make_recommender(options.model)  # an unknown name fails before any work
+    _recommender(options.model, options)  # an unknown name fails before any work
     lines = order_lines(engine)
     interactions = interactions_from_lines(lines)
     if interactions.is_empty():
@@ -88,7 +91,7 @@ def train_and_recommend(
         message = _verdict(metrics, options, passed)
         if not passed:
             chosen_name = BASELINE
-        model = make_recommender(chosen_name, options.random_state).fit(interactions, items)
+        model = _recommender(chosen_name, options).fit(interactions, items)
         model_path = model.save(models_dir / f"recommender-run-{run_id}.pkl")
         customers = interactions.get_column(USER).unique().sort()
         lists = _without_returned(
@@ -164,7 +167,7 @@ def grade(lines: pl.DataFrame, items: pl.DataFrame, options: RecommendOptions) -
             f"the last {options.test_days} days leave {train.height} training and "
             f"{test.height} test purchases by returning customers; both are needed to grade"
         )
-    models = {options.model: make_recommender(options.model, options.random_state)}
+    models = {options.model: _recommender(options.model, options)}
     if options.model != BASELINE:
         models[BASELINE] = make_recommender(BASELINE, options.random_state)
     results = evaluate_ranking(
@@ -177,6 +180,24 @@ def grade(lines: pl.DataFrame, items: pl.DataFrame, options: RecommendOptions) -
         "k": options.k,
         "models": results,
     }
+
+
+def _recommender(name: str, options: RecommendOptions) -> Recommender:
+    """A fresh model called ``name``: on the spark engine, ALS is trained by MLlib; the
+    popularity baseline it is graded against stays local."""
+    if options.engine == "local" or name == BASELINE:
+        return make_recommender(name, options.random_state)
+    if options.engine != "spark":
+        raise ConfigurationError(
+            f"engine {options.engine!r} is not known; expected one of {', '.join(ENGINES)}"
+        )
+    if name != "als":
+        raise ConfigurationError(
+            f"on the spark engine the recommender is als (MLlib), not {name!r}"
+        )
+    from crmind.engines.spark.als import SparkALSRecommender
+
+    return SparkALSRecommender(master=options.spark_master, random_state=options.random_state)
 
 
 def product_items(engine: Engine) -> pl.DataFrame:
@@ -283,4 +304,5 @@ def _params(options: RecommendOptions) -> dict[str, Any]:
         "exclude_seen": options.exclude_seen,
         "max_per_category": options.max_per_category,
         "random_state": options.random_state,
+        "engine": options.engine,
     }

@@ -13,6 +13,11 @@ model's 0.084 and 0.494 (tests/engines/test_spark_als.py; docs/spark.md).
 Scoring does not use ``recommendForAllUsers`` (it cannot leave out what a customer already
 bought): the item factors are broadcast, and a pandas UDF scores each batch of customers against
 all items (one matrix product), masks the items each bought, and keeps the top ``k``.
+
+:class:`SparkALSRecommender` is the same training behind crmind's recommender interface: MLlib
+fits the factors on Spark, and the lists, business rules (filters, categories, bought items) and
+reasons are the local :class:`~crmind.recommend.models.implicit_mf.ALSRecommender`'s, on the
+driver. ``crmind recommend --engine spark`` uses it.
 """
 
 from __future__ import annotations
@@ -25,14 +30,17 @@ import numpy.typing as npt
 import pandas as pd
 import polars as pl
 from pyspark.ml.recommendation import ALS, ALSModel
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812
 
 from crmind import columns as c
-from crmind.engines.spark.frames import to_polars
+from crmind.engines.spark.frames import to_polars, to_spark
+from crmind.engines.spark.session import build_session
 from crmind.errors import ConfigurationError, ModelDataError
-from crmind.recommend.base import RANK, SCORE
+from crmind.recommend.base import RANK, SCORE, FloatArray
 from crmind.recommend.data import ITEM, USER, VALUE
+from crmind.recommend.models.content import weighted
+from crmind.recommend.models.implicit_mf import ALSRecommender
 
 _MAX_ID = 2**31 - 1
 RECOMMENDATION_DDL = f"{USER} long, {ITEM} long, {SCORE} double, {RANK} long"
@@ -158,3 +166,63 @@ def _top_k(
             RANK: np.tile(np.arange(1, take + 1), len(batch))[keep],
         }
     )
+
+
+class SparkALSRecommender(ALSRecommender):
+    """ALS whose factors MLlib learns on Spark (see the module docstring).
+
+    ``factors``, ``iterations``, ``regularization`` (MLlib's ``regParam``, scaled per user and
+    item), ``alpha`` on ``log1p(quantity)``. The Spark session is the one running in this
+    process, else one on ``master``. After the fit only numpy factors are kept, so the model
+    pickles and scores without Spark. Reasons use the local ALS's decomposition with these
+    factors (approximate: MLlib scales the regularisation per user).
+    """
+
+    def __init__(
+        self,
+        *,
+        factors: int = 64,
+        regularization: float = 0.05,
+        iterations: int = 10,
+        alpha: float = 1.0,
+        master: str = "local[2]",
+        random_state: int | None = 0,
+    ) -> None:
+        self.factors = factors
+        self.regularization = regularization
+        self.iterations = iterations
+        self.alpha = alpha
+        self.master = master
+        self.random_state = random_state
+        self.confidence = "log"
+        self.n_threads = 1
+
+    def _fit_model(self, interactions: pl.DataFrame) -> None:
+        self._check_params()
+        spark = SparkSession.getActiveSession() or build_session(self.master)
+        matrix = self.data_.matrix.tocoo()
+        cells = pl.DataFrame(
+            {USER: matrix.row.astype(np.int64), ITEM: matrix.col.astype(np.int64)}
+        ).with_columns(pl.Series(VALUE, matrix.data.astype(np.float64)))
+        model = SparkALS(
+            rank=self.factors,
+            max_iter=self.iterations,
+            reg_param=self.regularization,
+            alpha=self.alpha,
+            random_state=self.random_state or 0,
+        ).fit(to_spark(spark, cells.filter(pl.col(VALUE) > 0)))
+        shape = self.data_.matrix.shape
+        self.user_factors_: FloatArray = _dense(model.userFactors, shape[0], self.factors)
+        self.item_factors_: FloatArray = _dense(model.itemFactors, shape[1], self.factors)
+        self.user_items_ = weighted(self.data_.matrix, "binary")
+        self.confidence_ = self._training_matrix()
+
+
+def _dense(factors: DataFrame, rows: int, rank: int) -> FloatArray:
+    """MLlib's (id, features) rows as a rows x rank array; ids without factors stay 0."""
+    collected = to_polars(factors)
+    dense = np.zeros((rows, rank), dtype=np.float32)
+    if collected.height:
+        ids = collected["id"].cast(pl.Int64).to_numpy()
+        dense[ids] = np.asarray(collected["features"].to_list(), dtype=np.float32)
+    return dense

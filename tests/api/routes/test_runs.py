@@ -129,3 +129,13 @@ def test_runs_of_the_shared_sample_are_listed_newest_first(
     runs = sample_client.get("/model-runs", headers=sample.as_role("viewer")).json()
     assert [r["id"] for r in runs["data"]][:2] == [sample.text_run, sample.analysis_run]
     assert runs["data"][0]["kind"] == "feedback_text"
+
+
+def test_analysis_runs_started_over_the_api_use_the_configured_engine() -> None:
+    from crmind.api.routes.runs import _options
+    from crmind.api.schemas.runs import AnalysisRunCreate
+    from crmind.config import Settings
+
+    settings = Settings(engine="spark", spark_master="spark://cluster:7077")
+    options = _options(settings, AnalysisRunCreate())
+    assert (options.engine, options.spark_master) == ("spark", "spark://cluster:7077")

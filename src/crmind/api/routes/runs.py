@@ -51,6 +51,9 @@ def _options(settings: Settings, body: AnalysisRunCreate) -> AnalysisOptions:
             churn_days=settings.lifecycle_churn_days,
         ),
         random_state=settings.random_state if body.random_state is None else body.random_state,
+        engine=settings.engine,
+        spark_master=settings.spark_master,
+        spark_jars=settings.spark_jars,
     )
 
 

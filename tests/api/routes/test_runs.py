@@ -10,6 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crmind.api import create_app
+from crmind.api.routes.runs import _options
+from crmind.api.schemas.runs import AnalysisRunCreate
+from crmind.config import Settings
 from tests.api.sample_store import CUSTOMERS, SampleStore, empty_store, import_sample
 
 DEADLINE_SECONDS = 120.0
@@ -132,10 +135,6 @@ def test_runs_of_the_shared_sample_are_listed_newest_first(
 
 
 def test_analysis_runs_started_over_the_api_use_the_configured_engine() -> None:
-    from crmind.api.routes.runs import _options
-    from crmind.api.schemas.runs import AnalysisRunCreate
-    from crmind.config import Settings
-
     settings = Settings(engine="spark", spark_master="spark://cluster:7077")
     options = _options(settings, AnalysisRunCreate())
     assert (options.engine, options.spark_master) == ("spark", "spark://cluster:7077")

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
 import polars as pl
 
 from crmind.analytics.clv.beta_geo import BetaGeoModel
@@ -32,6 +30,7 @@ from crmind.analytics.clv.scoring import (
     EXPECTED_SPEND,
     P_ALIVE,
     ClvFit,
+    describe_fit,
 )
 from crmind.columns import CUSTOMER_ID
 from crmind.errors import ModelDataError
@@ -92,23 +91,17 @@ def fit_clv(
         n_draws=n_draws,
         random_state=random_state,
     )
-    repeat = x > 0
-    fit = ClvFit(
-        bg_nbd_params=purchases.params_,
-        bg_nbd_standard_errors=purchases.standard_errors_,
-        bg_nbd_log_likelihood=purchases.log_likelihood_,
-        gamma_gamma_params=spend.params_,
-        gamma_gamma_standard_errors=spend.standard_errors_,
-        gamma_gamma_log_likelihood=spend.log_likelihood_,
-        n_customers=history.n_customers,
-        n_repeat_buyers=history.n_repeat_buyers,
+    fit = describe_fit(
+        purchases,
+        spend,
+        history,
+        monetary,
         time_unit=time_unit,
         horizon_months=horizon_months,
-        discount_rate_monthly=float(discount_rate_monthly),
-        interval_level=float(interval_level),
+        discount_rate_monthly=discount_rate_monthly,
+        interval_level=interval_level,
         n_draws=n_draws,
         random_state=random_state,
-        frequency_spend_correlation=_correlation(x[repeat], monetary[repeat]),
     )
     return models, fit
 
@@ -152,10 +145,3 @@ def score_clv(models: ClvModels, summary: pl.DataFrame) -> pl.DataFrame:
         },
         schema=CLV_SCHEMA,
     )
-
-
-def _correlation(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float:
-    """Pearson correlation (as :mod:`crmind.analytics.clv.scoring` records it)."""
-    if len(a) < 2 or np.std(a) == 0 or np.std(b) == 0:
-        return float("nan")
-    return float(np.corrcoef(a, b)[0, 1])

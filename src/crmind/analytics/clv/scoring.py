@@ -19,6 +19,7 @@ import polars as pl
 
 from crmind.analytics.clv.beta_geo import BetaGeoModel
 from crmind.analytics.clv.gamma_gamma import GammaGammaModel
+from crmind.analytics.clv.history import PurchaseHistory
 from crmind.analytics.clv.lifetime_value import (
     clv_interval,
     customer_lifetime_value,
@@ -130,8 +131,44 @@ def score_customers(
             CLV_HIGH: high,
         }
     )
+    fit = describe_fit(
+        purchases,
+        spend,
+        history,
+        monetary,
+        time_unit=time_unit,
+        horizon_months=horizon_months,
+        discount_rate_monthly=discount_rate_monthly,
+        interval_level=interval_level,
+        n_draws=n_draws,
+        random_state=random_state,
+    )
+    logger.info(
+        "scored %d customers (CLV over %d months) in %.2f s",
+        len(x),
+        horizon_months,
+        time.perf_counter() - started,
+    )
+    return scores, fit
+
+
+def describe_fit(
+    purchases: BetaGeoModel,
+    spend: GammaGammaModel,
+    history: PurchaseHistory,
+    monetary: np.ndarray[Any, Any],
+    *,
+    time_unit: str,
+    horizon_months: int,
+    discount_rate_monthly: float,
+    interval_level: float,
+    n_draws: int,
+    random_state: int,
+) -> ClvFit:
+    """What a CLV run records of its fit (both engines record the same)."""
+    x = history.frequency
     repeat = x > 0
-    fit = ClvFit(
+    return ClvFit(
         bg_nbd_params=purchases.params_,
         bg_nbd_standard_errors=purchases.standard_errors_,
         bg_nbd_log_likelihood=purchases.log_likelihood_,
@@ -148,13 +185,6 @@ def score_customers(
         random_state=random_state,
         frequency_spend_correlation=_correlation(x[repeat], monetary[repeat]),
     )
-    logger.info(
-        "scored %d customers (CLV over %d months) in %.2f s",
-        len(x),
-        horizon_months,
-        time.perf_counter() - started,
-    )
-    return scores, fit
 
 
 def _correlation(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> float:

@@ -79,3 +79,27 @@ def test_upsert_replaces_the_given_columns_of_stored_keys_and_adds_new_ones(engi
             select(Product.sku, Product.name, Product.price).order_by(Product.sku)
         ).all()
     assert [tuple(r) for r in rows] == [("a", "na", 1.0), ("b", "B", 1.0), ("c", "C", None)]
+
+
+@pytest.mark.postgres
+def test_array_literals_round_trip_every_awkward_text(postgres_engine: Engine) -> None:
+    values = ["a", None, 'say "hi"', "back\\slash", "", "NULL", " padded ", "{,}", "é中", "x,y"]
+    with postgres_engine.connect() as conn:
+        got = (
+            conn.exec_driver_sql(
+                "SELECT unnest(%(a)s::text[])", {"a": bulk.pg_array_literal(pl.Series(values))}
+            )
+            .scalars()
+            .all()
+        )
+    assert got == values
+    assert bulk.pg_array_literal(pl.Series([], dtype=pl.String)) == "{}"
+
+
+def test_select_by_keys_finds_text_keys_with_quotes_and_commas(engine: Engine) -> None:
+    skus = ["A,1", 'B"2', "C\\3", "plain"]
+    frame = pl.DataFrame({"source": ["s"] * 4, "sku": skus, "name": skus})
+    with engine.begin() as conn:
+        insert_ignore(conn, table_of(Product), frame)
+        found = bulk.select_by_keys(conn, table_of(Product), "sku", [*skus, "absent"], ["sku"])
+    assert sorted(row[0] for row in found) == sorted(skus)

@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Dialect, Table, and_, any_, bindparam, func, select
+from sqlalchemy import Connection, Dialect, Table, Text, and_, any_, bindparam, cast, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
@@ -152,7 +152,8 @@ def select_by_keys(
         return []
     target = table.c[column]
     if conn.dialect.name == "postgresql":
-        array = bindparam(None, list(values), type_=postgresql.ARRAY(target.type))
+        literal = pg_array_literal(pl.Series(list(values)))
+        array = cast(bindparam(None, literal, type_=Text()), postgresql.ARRAY(target.type))
         keys = func.unnest(array).table_valued("value").render_derived(name="wanted_keys")
         condition = target == keys.c.value
         if where is not None:
@@ -215,8 +216,10 @@ def _stage_keys(conn: Connection, table_name: str, keys: pl.DataFrame) -> str:
 def _pg_unnest(conn: Connection, table: Table, frame: pl.DataFrame) -> tuple[str, dict[str, Any]]:
     """A SELECT of ``frame``'s rows, named as its columns and typed as ``table``'s, from one
     text array parameter per column; and its parameters."""
-    texts = _pg_texts(frame)
-    params = {f"c{index}": texts[name].to_list() for index, name in enumerate(frame.columns)}
+    literals = _pg_texts(frame).select(
+        _array_literal(pl.col(name)).alias(name) for name in frame.columns
+    )
+    params = {f"c{index}": value for index, value in enumerate(literals.row(0))}
     arrays = ", ".join(f"%(c{index})s::text[]" for index in range(frame.width))
     names = ", ".join(f"c{index}" for index in range(frame.width))
     typed = ", ".join(
@@ -224,6 +227,22 @@ def _pg_unnest(conn: Connection, table: Table, frame: pl.DataFrame) -> tuple[str
         for index, name in enumerate(frame.columns)
     )
     return f"SELECT {typed} FROM unnest({arrays}) AS u({names})", params
+
+
+def pg_array_literal(values: pl.Series) -> str:
+    """PostgreSQL's text input of a one-dimensional array of ``values`` (``{"a","b",NULL}``),
+    built by polars in one pass: psycopg's array dumper visits every Python value instead, and
+    that was a fifth of an event batch's time. The SQL casts it (``%(c0)s::text[]``)."""
+    literal = pl.DataFrame({"v": values.cast(pl.String)}).select(_array_literal(pl.col("v")))
+    return str(literal.item())
+
+
+def _array_literal(texts: pl.Expr) -> pl.Expr:
+    escaped = texts.str.replace_all("\\", "\\\\", literal=True).str.replace_all(
+        '"', '\\"', literal=True
+    )
+    quoted = pl.concat_str(pl.lit('"'), escaped, pl.lit('"')).fill_null(pl.lit("NULL"))
+    return pl.concat_str(pl.lit("{"), quoted.str.join(","), pl.lit("}"))
 
 
 def _pg_texts(frame: pl.DataFrame) -> pl.DataFrame:

@@ -27,7 +27,7 @@ from pyspark.sql import SparkSession
 from sklearn.metrics import silhouette_score
 from sqlalchemy import Engine as SqlEngine
 
-from crmind.analytics.clv.scoring import score_customers
+from crmind.analytics.clv.scoring import fit_clv, score_customers
 from crmind.analytics.clv.summary import purchase_summary
 from crmind.analytics.segments import CustomerSegmenter
 from crmind.analytics.segments import _feature_matrix as feature_matrix
@@ -40,7 +40,6 @@ from crmind.engines import (
     LocalEngine,
     Source,
 )
-from crmind.engines.clv import fit_clv
 from crmind.engines.spark import SparkEngine
 from crmind.engines.spark.clv import score_clv_on_spark
 from crmind.engines.spark.frames import to_polars, to_spark

@@ -4,6 +4,12 @@
 and returns, per customer, the expected purchases over the horizon, the probability of being
 active, the expected spend per purchase and the discounted CLV with a bootstrap interval, plus a
 :class:`ClvFit` record of the fit to store with the model run.
+
+It is two halves that an engine scoring on many machines calls apart: :func:`fit_clv` fits once
+(on the driver) and :func:`score_clv` scores any batch of customers under the fitted, picklable
+:class:`ClvModels` (every per-customer value depends only on that customer's row and the fitted
+parameters; the interval's parameter draws come from ``random_state`` alone, so a batch draws the
+same ones).
 """
 
 from __future__ import annotations
@@ -67,6 +73,33 @@ class ClvFit:
         return {key: _json_ready(value) for key, value in asdict(self).items()}
 
 
+CLV_SCHEMA: dict[str, pl.DataType] = {
+    CUSTOMER_ID: pl.Int64(),
+    EXPECTED_PURCHASES: pl.Float64(),
+    P_ALIVE: pl.Float64(),
+    EXPECTED_SPEND: pl.Float64(),
+    CLV: pl.Float64(),
+    CLV_LOW: pl.Float64(),
+    CLV_HIGH: pl.Float64(),
+}
+"""The columns (and types) of a CLV score frame."""
+
+
+@dataclass(frozen=True)
+class ClvModels:
+    """Fitted BG/NBD and Gamma-Gamma models with the scoring settings (picklable: it is what a
+    Spark job broadcasts to its workers)."""
+
+    purchases: BetaGeoModel
+    spend: GammaGammaModel
+    horizon_months: int = 12
+    discount_rate_monthly: float = 0.01
+    time_unit: str = "week"
+    interval_level: float = 0.9
+    n_draws: int = 200
+    random_state: int = 0
+
+
 def score_customers(
     summary: pl.DataFrame,
     *,
@@ -93,45 +126,56 @@ def score_customers(
         scores, fit = score_customers(purchase_summary(orders))
         store_run(params=fit.as_dict(), scores=scores)
     """
-    if CUSTOMER_ID not in summary:
-        raise ModelDataError(f"the summary lacks column {CUSTOMER_ID!r}; it has {summary.columns}")
     started = time.perf_counter()
-    times, _ = monthly_schedule(horizon_months, discount_rate_monthly, time_unit)
-    history, monetary = summary_arrays(summary)
-    x, t_x, age = history.frequency, history.recency, history.T
-    purchases = BetaGeoModel().fit(x, t_x, age)
-    spend = GammaGammaModel().fit(x, monetary)
-    value = customer_lifetime_value(
-        purchases,
-        spend,
+    models, fit = fit_clv(
         summary,
         horizon_months=horizon_months,
         discount_rate_monthly=discount_rate_monthly,
         time_unit=time_unit,
-    )
-    low, high = clv_interval(
-        purchases,
-        spend,
-        summary,
-        horizon_months=horizon_months,
-        discount_rate_monthly=discount_rate_monthly,
-        time_unit=time_unit,
-        level=interval_level,
+        interval_level=interval_level,
         n_draws=n_draws,
         random_state=random_state,
     )
-    scores = pl.DataFrame(
-        {
-            CUSTOMER_ID: summary[CUSTOMER_ID],
-            EXPECTED_PURCHASES: purchases.predict_purchases(float(times[-1]), x, t_x, age),
-            P_ALIVE: purchases.p_alive(x, t_x, age),
-            EXPECTED_SPEND: spend.expected_spend(x, monetary),
-            CLV: value,
-            CLV_LOW: low,
-            CLV_HIGH: high,
-        }
+    scores = score_clv(models, summary).with_columns(summary[CUSTOMER_ID])  # ids as given
+    logger.info(
+        "scored %d customers (CLV over %d months) in %.2f s",
+        summary.height,
+        horizon_months,
+        time.perf_counter() - started,
     )
-    fit = describe_fit(
+    return scores, fit
+
+
+def fit_clv(
+    summary: pl.DataFrame,
+    *,
+    horizon_months: int = 12,
+    discount_rate_monthly: float = 0.01,
+    time_unit: str = "week",
+    interval_level: float = 0.9,
+    n_draws: int = 200,
+    random_state: int = 0,
+) -> tuple[ClvModels, ClvFit]:
+    """Fit both models on a BTYD ``summary`` (sorted by customer, as ``purchase_summary`` gives
+    it, so the fit sees the same arrays in the same order as the local engine's)."""
+    if CUSTOMER_ID not in summary:
+        raise ModelDataError(f"the summary lacks column {CUSTOMER_ID!r}; it has {summary.columns}")
+    monthly_schedule(horizon_months, discount_rate_monthly, time_unit)  # validates the settings
+    history, monetary = summary_arrays(summary)
+    x = history.frequency
+    purchases = BetaGeoModel().fit(x, history.recency, history.T)
+    spend = GammaGammaModel().fit(x, monetary)
+    models = ClvModels(
+        purchases=purchases,
+        spend=spend,
+        horizon_months=horizon_months,
+        discount_rate_monthly=float(discount_rate_monthly),
+        time_unit=time_unit,
+        interval_level=float(interval_level),
+        n_draws=n_draws,
+        random_state=random_state,
+    )
+    fit = _describe_fit(
         purchases,
         spend,
         history,
@@ -143,16 +187,53 @@ def score_customers(
         n_draws=n_draws,
         random_state=random_state,
     )
-    logger.info(
-        "scored %d customers (CLV over %d months) in %.2f s",
-        len(x),
-        horizon_months,
-        time.perf_counter() - started,
+    return models, fit
+
+
+def score_clv(models: ClvModels, summary: pl.DataFrame) -> pl.DataFrame:
+    """The CLV frame of ``summary``'s customers (any subset of them) under fitted ``models``;
+    integer customer ids come out as Int64 (:data:`CLV_SCHEMA`), others as they are."""
+    if summary.height == 0:
+        return pl.DataFrame(schema=CLV_SCHEMA)
+    horizon, rate, unit = models.horizon_months, models.discount_rate_monthly, models.time_unit
+    times, _ = monthly_schedule(horizon, rate, unit)
+    history, monetary = summary_arrays(summary)
+    x, t_x, age = history.frequency, history.recency, history.T
+    value = customer_lifetime_value(
+        models.purchases,
+        models.spend,
+        summary,
+        horizon_months=horizon,
+        discount_rate_monthly=rate,
+        time_unit=unit,
     )
-    return scores, fit
+    low, high = clv_interval(
+        models.purchases,
+        models.spend,
+        summary,
+        horizon_months=horizon,
+        discount_rate_monthly=rate,
+        time_unit=unit,
+        level=models.interval_level,
+        n_draws=models.n_draws,
+        random_state=models.random_state,
+    )
+    ids = summary[CUSTOMER_ID]
+    return pl.DataFrame(
+        {
+            CUSTOMER_ID: ids.cast(pl.Int64) if ids.dtype.is_integer() else ids,
+            EXPECTED_PURCHASES: models.purchases.predict_purchases(float(times[-1]), x, t_x, age),
+            P_ALIVE: models.purchases.p_alive(x, t_x, age),
+            EXPECTED_SPEND: models.spend.expected_spend(x, monetary),
+            CLV: value,
+            CLV_LOW: low,
+            CLV_HIGH: high,
+        },
+        schema_overrides={name: dtype for name, dtype in CLV_SCHEMA.items() if name != CUSTOMER_ID},
+    )
 
 
-def describe_fit(
+def _describe_fit(
     purchases: BetaGeoModel,
     spend: GammaGammaModel,
     history: PurchaseHistory,

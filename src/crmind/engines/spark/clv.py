@@ -19,7 +19,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F  # noqa: N812
 
 from crmind import columns as c
-from crmind.analytics.clv.scoring import ClvFit
+from crmind.analytics.clv.scoring import CLV_SCHEMA, ClvFit, ClvModels, fit_clv, score_clv
 from crmind.analytics.clv.summary import (
     AGE,
     FREQUENCY,
@@ -27,7 +27,6 @@ from crmind.analytics.clv.summary import (
     RECENCY,
     purchase_summary,
 )
-from crmind.engines.clv import CLV_SCHEMA, ClvModels, fit_clv, score_clv
 from crmind.engines.spark.frames import to_polars
 from crmind.errors import ModelDataError
 

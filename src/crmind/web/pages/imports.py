@@ -81,13 +81,16 @@ async def data_page(
 ) -> HTMLResponse:
     state = api_state(request)
     page = max(1, min(page, 10_000))
+    # The job's progress is read before the history: a run that is done by then is in it. (Read
+    # the other way round, a run finishing in between showed "done" without polling, so the
+    # history never reloaded to show it.)
+    progress = await run_read(state, _progress, request, job[:40]) if job else None
     runs, count = await run_read(
         state,
         search_import_runs,
         state.engine,
         ImportQuery(limit=RUNS_PAGE, offset=(page - 1) * RUNS_PAGE),
     )
-    progress = await run_read(state, _progress, request, job[:40]) if job else None
     return render(
         request,
         "imports/index.html",

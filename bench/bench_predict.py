@@ -1,5 +1,8 @@
 """Benchmark: train and score crmind's churn model (PropensityModel, LightGBM) for 10k-1M customers.
 
+``--learner blend`` measures ``PropensityModel(model="blend")`` instead (LightGBM averaged with a
+logistic regression on splines); its results go to ``results/predict_blend.{json,md}``.
+
 Cases, each in a fresh process, for every size:
 
 - ``train``: ``PropensityModel(n_jobs=2).fit(X, y)`` with every other hyperparameter at its default
@@ -33,7 +36,7 @@ When an ``explain`` case would pass ``--explain-max-rows`` it is not run, and it
 extrapolated linearly from the largest size measured (said so in the results).
 
 Usage: .venv/bin/python bench/bench_predict.py [--sizes 10000,100000,1000000]
-       [--explain-max-rows 1000000]
+       [--explain-max-rows 1000000] [--learner lightgbm|blend]
 """
 
 from __future__ import annotations
@@ -87,6 +90,8 @@ LABEL_INTERCEPT: Final = -0.5
 LABEL_RECENCY: Final = 1.5
 LABEL_FREQUENCY: Final = -1.0
 
+LEARNER_TITLES: Final = {"lightgbm": "LightGBM", "blend": "LightGBM + spline logistic blend"}
+
 Result = dict[str, Any]
 
 
@@ -95,13 +100,15 @@ Result = dict[str, Any]
 
 def _real_profiles(workdir: Path) -> Any:
     from crmind.analytics.profile import build_profiles
+    from crmind.config import Settings
     from crmind.services.demo import import_demo_data
-    from crmind.store.db import make_engine
+    from crmind.services.setup import init_store
     from crmind.store.frames import order_lines
-    from crmind.store.migrate import upgrade
 
-    engine = make_engine(f"sqlite:///{workdir / 'demo.db'}")
-    upgrade(engine)
+    # a store with its own field cipher (kept in workdir), as `crmind` opens one
+    engine, _ = init_store(
+        Settings(data_dir=workdir, database_url=f"sqlite:///{workdir / 'demo.db'}")
+    )
     import_demo_data(engine, reports_dir=workdir)
     profiles = build_profiles(order_lines(engine))
     engine.dispose()
@@ -194,14 +201,14 @@ def _read(table: str) -> tuple[Any, Any, Any]:
     return frame.select(FEATURES), frame.get_column("churn"), frame.get_column("customer_id")
 
 
-def case_train(table: str, model_path: str) -> Result:
+def case_train(table: str, model_path: str, learner: str = "lightgbm") -> Result:
     from crmind.predict.models import PropensityModel
 
     stages = _Stages()
     with stages.stage("read"):
         features, churn, _ = _read(table)
     with stages.stage("work"):
-        model = PropensityModel(n_jobs=N_JOBS).fit(features, churn)
+        model = PropensityModel(model=learner, n_jobs=N_JOBS).fit(features, churn)  # type: ignore[arg-type]
     if model_path:
         with stages.stage("save"):
             model.save(model_path)
@@ -216,6 +223,7 @@ def case_train(table: str, model_path: str) -> Result:
 
 
 def _scored(table: str, model_path: str, explained: bool) -> Result:
+    """Load the model (its learner is in the file) and score or explain every row."""
     import numpy as np
     from sklearn.metrics import roc_auc_score
 
@@ -256,15 +264,15 @@ def _scored(table: str, model_path: str, explained: bool) -> Result:
     return result
 
 
-def case_score(table: str, model_path: str) -> Result:
+def case_score(table: str, model_path: str, learner: str = "lightgbm") -> Result:
     return _scored(table, model_path, explained=False)
 
 
-def case_explain(table: str, model_path: str) -> Result:
+def case_explain(table: str, model_path: str, learner: str = "lightgbm") -> Result:
     return _scored(table, model_path, explained=True)
 
 
-CASES: Final[dict[str, Callable[[str, str], Result]]] = {
+CASES: Final[dict[str, Callable[[str, str, str], Result]]] = {
     "train": case_train,
     "score": case_score,
     "explain": case_explain,
@@ -288,9 +296,11 @@ def _child(arguments: list[str]) -> tuple[Result, float, float]:
     return result, seconds, usage.ru_maxrss / 1024
 
 
-def _run_case(case: str, table: Result, model_path: Path, save: bool, repeat: int) -> Result:
+def _run_case(
+    case: str, table: Result, model_path: Path, save: bool, repeat: int, learner: str
+) -> Result:
     """Run a case up to ``repeat`` times (once if it is slow); the fastest run."""
-    arguments = ["--case", case, "--table", table["path"]]
+    arguments = ["--case", case, "--table", table["path"], "--learner", learner]
     if case != "train" or save:
         arguments += ["--model", str(model_path)]
     runs = [_child(arguments)]
@@ -325,7 +335,7 @@ def _extrapolated(case: str, rows: int, measured: Result) -> Result:
     }
 
 
-def run(sizes: list[int], explain_max_rows: int, repeat: int) -> Result:
+def run(sizes: list[int], explain_max_rows: int, repeat: int, learner: str) -> Result:
     if MODEL_ROWS not in sizes:
         sizes = sorted({MODEL_ROWS, *sizes})
     results: list[Result] = []
@@ -343,7 +353,7 @@ def run(sizes: list[int], explain_max_rows: int, repeat: int) -> Result:
                     assert largest_explained is not None, "no explain case to extrapolate from"
                     result = _extrapolated(case, size, largest_explained)
                 else:
-                    result = _run_case(case, table, model_path, size == MODEL_ROWS, repeat)
+                    result = _run_case(case, table, model_path, size == MODEL_ROWS, repeat, learner)
                     if case == "explain":
                         largest_explained = result
                 result["churn_rate"] = table["churn_rate"]
@@ -367,6 +377,7 @@ def run(sizes: list[int], explain_max_rows: int, repeat: int) -> Result:
             },
         },
         "repeat": repeat,
+        "learner": learner,
         "model_params": params,
         "goal": {"rows": GOAL_ROWS, "seconds": GOAL_SECONDS, "verdicts": _goal(results)},
         "results": results,
@@ -395,25 +406,34 @@ def _goal(results: list[Result]) -> dict[str, Result]:
 
 def _markdown(report: Result) -> str:
     machine = report["machine"]
+    learner = report.get("learner", "lightgbm")
+    title = LEARNER_TITLES[learner]
+    option = "" if learner == "lightgbm" else f" --learner {learner}"
     lines = [
-        "# Churn model: training and scoring time (PropensityModel, LightGBM)",
+        f"# Churn model: training and scoring time (PropensityModel, {title})",
         "",
         f"Machine: {machine['arch']}, {machine['cores']} cores, Python {machine['python']}, "
         f"crmind {machine['crmind']}, LightGBM {machine['lightgbm']}, polars "
-        f"{machine['polars']}. Command: `.venv/bin/python bench/bench_predict.py`.",
+        f"{machine['polars']}. Command: `.venv/bin/python bench/bench_predict.py{option}`.",
         "",
         "Each case runs in a fresh process. *seconds* is the whole process (Python start, imports,",
         "reading the Parquet table, loading the model); *work s* the call measured: `fit`,",
         "`predict_proba` or `explain(top=5)`; rows/s is over work s; peak MiB is the process's",
-        f"max RSS. Training uses `PropensityModel(n_jobs={N_JOBS})`, the other hyperparameters "
+        f"max RSS. Training uses `PropensityModel(model={learner!r}, n_jobs={N_JOBS})`, the "
+        "other hyperparameters "
         "at their",
         f"defaults; scoring uses the model trained on {MODEL_ROWS:,} rows (`save` / `load`).",
         "Hyperparameters: "
         + ", ".join(f"{k}={v}" for k, v in report["model_params"].items())
         + ".",
         "AUC is that model's on the whole table (its own training rows included for the 10k",
-        "table). *TreeSHAP*: the part of explain's work spent in LightGBM's",
-        "`predict(pred_contrib=True)`; the rest builds the driver structs and texts (column-wise).",
+        "table). *TreeSHAP*: the part of explain's work spent in"
+        + (
+            " LightGBM's `predict(pred_contrib=True)`"
+            if learner == "lightgbm"
+            else " `contributions` (LightGBM's TreeSHAP and the spline terms, weighted)"
+        )
+        + "; the rest builds the driver structs and texts (column-wise).",
         f"Each case runs up to {report['repeat']} times and the fastest run counts; a case whose "
         f"first run takes over {REPEAT_UNDER_SECONDS:.0f} s runs once (*runs* column).",
         "",
@@ -483,6 +503,7 @@ def main() -> None:
     parser.add_argument("--case", choices=sorted(CASES))
     parser.add_argument("--table")
     parser.add_argument("--model", default="")
+    parser.add_argument("--learner", choices=sorted(LEARNER_TITLES), default="lightgbm")
     parser.add_argument("--prepare", help=argparse.SUPPRESS)
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument(
@@ -497,14 +518,15 @@ def main() -> None:
         print(json.dumps(prepare(args.prepare, args.sizes)))
         return
     if args.case:
-        print(json.dumps(CASES[args.case](args.table, args.model)))
+        print(json.dumps(CASES[args.case](args.table, args.model, args.learner)))
         return
     sizes = sorted(int(size) for size in args.sizes.split(",") if size)
-    report = run(sizes, args.explain_max_rows, args.repeat)
+    report = run(sizes, args.explain_max_rows, args.repeat, args.learner)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "predict.json").write_text(json.dumps(report, indent=2) + "\n")
-    (RESULTS / "predict.md").write_text(_markdown(report))
-    print((RESULTS / "predict.md").read_text())
+    name = "predict" if args.learner == "lightgbm" else f"predict_{args.learner}"
+    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(_markdown(report))
+    print((RESULTS / f"{name}.md").read_text())
 
 
 if __name__ == "__main__":

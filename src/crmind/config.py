@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     segment_method: Literal["kmeans", "gmm"] = Field(
         default="kmeans", description="Clustering of learned segments: k-means or Gaussian mixture."
     )
+    propensity_model: Literal["lightgbm", "blend"] = Field(
+        default="lightgbm",
+        description="Learner of churn and purchase models: LightGBM, or its blend with a "
+        "logistic regression on splines (docs/evaluation.md).",
+    )
     clv_horizon_months: int = Field(default=12, gt=0, description="Lifetime value horizon.")
     clv_discount_rate_monthly: float = Field(
         default=0.01, ge=0, lt=1, description="Monthly discount rate of lifetime value."

@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -43,6 +45,49 @@ def test_predict_train_refuses_an_unknown_target() -> None:
     result = runner.invoke(app, ["predict", "train", "loyalty"])
     assert result.exit_code == 1
     assert "churn, purchase, spend" in result.stderr
+
+
+def _small_table(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    tenure = rng.integers(1, 72, 300)
+    plan = rng.choice(["monthly", "yearly"], 300)
+    churned = rng.random(300) < np.where(plan == "monthly", 0.5, 0.1) * (tenure < 24) + 0.05
+    path = tmp_path / "customers.csv"
+    pl.DataFrame(
+        {
+            "id": range(300),
+            "tenure": tenure,
+            "plan": plan,
+            "left": np.where(churned, "yes", "no"),
+        }
+    ).write_csv(path)
+    return path
+
+
+def test_evaluate_churn_with_the_blend_reports_it_beside_the_baseline(tmp_path: Path) -> None:
+    path = _small_table(tmp_path)
+    args = ["evaluate", "churn", "--data", str(path), "--target", "left", "--id-col", "id"]
+    result = runner.invoke(app, [*args, "--folds", "3", "--model", "blend", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["model"] == "blend"
+    assert report["blend"]["roc_auc"]["mean"] > 0.6
+    assert "logistic" in report
+    table = runner.invoke(app, [*args, "--folds", "3", "--model", "blend", "--seed", "1"])
+    assert table.exit_code == 0, table.output
+    assert "blend" in table.stdout
+
+
+def test_an_unknown_model_is_refused_by_evaluate_and_train(tmp_path: Path) -> None:
+    path = _small_table(tmp_path)
+    evaluated = runner.invoke(
+        app, ["evaluate", "churn", "--data", str(path), "--target", "left", "--model", "xgb"]
+    )
+    assert evaluated.exit_code == 1
+    assert "lightgbm, logistic, blend" in evaluated.stderr
+    trained = runner.invoke(app, ["predict", "train", "churn", "--model", "logistic"])
+    assert trained.exit_code == 1
+    assert "lightgbm, blend" in trained.stderr
 
 
 def test_evaluate_churn_names_a_bad_target_value(tmp_path: Path) -> None:

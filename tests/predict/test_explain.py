@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import polars as pl
 import pytest
@@ -14,7 +16,7 @@ from tests.predict.test_models import X_SMALL, Y_SMALL
 IDS = [f"c{row}" for row in range(X_SMALL.height)]
 
 
-@pytest.fixture(scope="module", params=["lightgbm", "logistic"])
+@pytest.fixture(scope="module", params=["lightgbm", "logistic", "blend"])
 def model(request: pytest.FixtureRequest) -> PropensityModel:
     return PropensityModel(model=request.param, n_estimators=50).fit(X_SMALL, Y_SMALL)
 
@@ -23,6 +25,22 @@ def test_base_value_plus_contributions_equals_the_raw_score(model: PropensityMod
     values, base = contributions(model, X_SMALL)
     assert values.shape == (X_SMALL.height, X_SMALL.width)
     np.testing.assert_allclose(base + values.sum(axis=1), model.raw_score(X_SMALL), atol=1e-6)
+
+
+def test_a_blends_contributions_are_its_learners_weighted_by_their_shares() -> None:
+    blend = PropensityModel(model="blend", n_estimators=50).fit(X_SMALL, Y_SMALL)
+    trees, splines = copy.deepcopy(blend), copy.deepcopy(blend)
+    trees.pipeline_ = None
+    splines.booster_ = None
+    tree_values, tree_base = contributions(trees, X_SMALL)
+    spline_values, spline_base = contributions(splines, X_SMALL)
+    values, base = contributions(blend, X_SMALL)
+    np.testing.assert_allclose(values, 0.5 * tree_values + 0.5 * spline_values)
+    np.testing.assert_allclose(base, 0.5 * tree_base + 0.5 * spline_base)
+    # each half alone adds up to its own raw score too
+    np.testing.assert_allclose(
+        spline_base + spline_values.sum(axis=1), splines.raw_score(X_SMALL), atol=1e-6
+    )
 
 
 def test_all_drivers_of_a_row_sum_to_its_raw_score(model: PropensityModel) -> None:

@@ -60,9 +60,10 @@ def customers(rows: int, seed: int = 0) -> tuple[pl.DataFrame, np.ndarray]:
 
 
 X_SMALL, Y_SMALL = customers(400)
+KINDS = ["lightgbm", "logistic", "blend"]
 
 
-@pytest.mark.parametrize("kind", ["lightgbm", "logistic"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_propensity_model_follows_the_estimator_contract(kind: str, tmp_path: Path) -> None:
     check_estimator_contract(
         make=lambda: PropensityModel(model=kind, n_estimators=50),  # type: ignore[arg-type]
@@ -72,15 +73,15 @@ def test_propensity_model_follows_the_estimator_contract(kind: str, tmp_path: Pa
     )
 
 
-@pytest.mark.parametrize("kind", ["lightgbm", "logistic"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_fit_learns_the_vocabulary_and_gives_probabilities(kind: str) -> None:
     model = PropensityModel(model=kind, n_estimators=50).fit(X_SMALL, pl.Series(Y_SMALL))  # type: ignore[arg-type]
     assert model.feature_names_ == ["recency_days", "order_count", "plan", "newsletter"]
     assert model.categories_ == {"plan": PLANS}
     assert model.calibration_ in {"isotonic", "sigmoid", "none"}
     assert {"brier_uncalibrated", "brier_calibrated"} <= set(model.validation_metrics_)
-    assert (model.booster_ is not None) == (kind == "lightgbm")
-    assert (model.pipeline_ is not None) == (kind == "logistic")
+    assert (model.booster_ is not None) == (kind != "logistic")
+    assert (model.pipeline_ is not None) == (kind != "lightgbm")
     probability = model.predict_proba(X_SMALL)
     assert probability.shape == (400,)
     assert np.isfinite(probability).all()
@@ -89,13 +90,49 @@ def test_fit_learns_the_vocabulary_and_gives_probabilities(kind: str) -> None:
     assert roc_auc_score(Y_SMALL, model.raw_score(X_SMALL)) > 0.7
 
 
-@pytest.mark.parametrize("kind", ["lightgbm", "logistic"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_unseen_category_at_predict_time_scores_like_a_missing_one(kind: str) -> None:
     model = PropensityModel(model=kind, n_estimators=50).fit(X_SMALL, Y_SMALL)  # type: ignore[arg-type]
     rows = X_SMALL.head(3)
     unseen = rows.with_columns(pl.lit("enterprise").alias("plan"))
     missing = rows.with_columns(pl.lit(None, dtype=pl.String).alias("plan"))
     np.testing.assert_array_equal(model.raw_score(unseen), model.raw_score(missing))
+
+
+def test_the_blend_averages_its_two_learners_on_the_log_odds_scale() -> None:
+    blend = PropensityModel(model="blend", n_estimators=50).fit(X_SMALL, Y_SMALL)
+    design = blend.encode(X_SMALL)
+    assert blend.booster_ is not None and blend.pipeline_ is not None
+    trees = blend.booster_.predict(design, num_iteration=blend.best_iteration_, raw_score=True)
+    splines = blend.pipeline_.decision_function(design)
+    np.testing.assert_allclose(blend.raw_score(X_SMALL), 0.5 * trees + 0.5 * splines)
+    assert blend.blend_shares() == (0.5, 0.5)
+
+
+def test_the_blend_chooses_c_on_held_out_rows_and_keeps_it_for_the_refit() -> None:
+    blend = PropensityModel(model="blend", n_estimators=50).fit(X_SMALL, Y_SMALL)
+    losses = blend.spline_losses_
+    assert blend.spline_c_ == min(losses, key=lambda value: losses[value])
+    assert blend.pipeline_ is not None
+    assert blend.pipeline_[-1].C == blend.spline_c_
+    # the refit learned from every row: its spline basis saw all 400
+    assert blend.pipeline_[0].transformers_[0][1][1].n_quantiles_ == 400
+
+
+def test_the_blend_scores_a_curved_effect_better_than_the_trees_alone() -> None:
+    rng = np.random.default_rng(3)
+    rows = 3000
+    age = rng.uniform(18.0, 80.0, rows * 2)
+    y = (rng.random(rows * 2) < expit(0.004 * (age - 49.0) ** 2 - 1.5)).astype(np.int64)
+    noise = rng.normal(size=rows * 2)
+    X = pl.DataFrame({"age": age, "noise": noise})  # noqa: N806
+    train, test = slice(0, rows), slice(rows, None)
+    aucs = {}
+    for kind in ("lightgbm", "blend", "logistic"):
+        model = PropensityModel(model=kind).fit(X[train], y[train])  # type: ignore[arg-type]
+        aucs[kind] = roc_auc_score(y[test], model.predict_proba(X[test]))
+    assert aucs["logistic"] < 0.6  # a straight line cannot follow a U
+    assert aucs["blend"] > aucs["lightgbm"] - 0.002
 
 
 def test_categorical_dtype_and_column_order_at_predict_time_do_not_matter() -> None:
@@ -114,7 +151,7 @@ def test_lightgbm_uses_missing_values_natively() -> None:
     ).all()
 
 
-@pytest.mark.parametrize("kind", ["lightgbm", "logistic"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_calibration_does_not_worsen_brier_on_new_data(kind: str) -> None:
     features, y = customers(4000, seed=1)
     new_features, y_new = customers(4000, seed=2)
@@ -182,6 +219,7 @@ def test_predict_without_a_fitted_column_is_refused() -> None:
     "options",
     [
         {"model": "xgboost"},
+        {"model": "splines"},
         {"calibration": "beta"},
         {"validation_fraction": 1.0},
         {"class_weight": "auto"},
@@ -219,10 +257,12 @@ def test_telco_churn_cross_validated_auc_beats_the_published_figures() -> None:
     started = time.perf_counter()
     boosted = cross_validated_auc(features, y, **TELCO_LIGHTGBM)
     logistic = cross_validated_auc(features, y, model="logistic")
+    blend = cross_validated_auc(features, y, model="blend")
     elapsed = time.perf_counter() - started
     print(
         f"telco 5-fold AUC lightgbm {np.mean(boosted):.4f} ± {np.std(boosted):.4f}, "
-        f"logistic {np.mean(logistic):.4f} ± {np.std(logistic):.4f} ({elapsed:.1f} s)"
+        f"logistic {np.mean(logistic):.4f} ± {np.std(logistic):.4f}, "
+        f"blend {np.mean(blend):.4f} ± {np.std(blend):.4f} ({elapsed:.1f} s)"
     )
     # Published single-split figures: gradient boosting 0.843, logistic regression 0.842.
     # The project's bar is 0.85; measured here 0.8498 ± 0.013 (docs/evaluation.md), so the

@@ -27,6 +27,21 @@ def test_both_models_find_the_signal_in_every_fold_summary() -> None:
         assert report[kind]["roc_auc"]["sd"] >= 0.0
 
 
+def test_the_blend_is_evaluated_beside_the_logistic_baseline() -> None:
+    features, target = _table()
+    report = cross_validate(features, target, folds=3, model="blend")
+    assert report["model"] == "blend"
+    assert set(report) >= {"blend", "logistic"}
+    assert "lightgbm" not in report
+    assert report["blend"]["roc_auc"]["mean"] > 0.75
+
+
+def test_an_unknown_model_is_refused() -> None:
+    features, target = _table(100)
+    with pytest.raises(ConfigurationError, match="model='xgboost'"):
+        cross_validate(features, target, folds=2, model="xgboost")  # type: ignore[arg-type]
+
+
 def test_fewer_than_two_folds_is_refused() -> None:
     features, target = _table(100)
     with pytest.raises(ConfigurationError, match="folds"):

@@ -69,6 +69,25 @@ def test_churn_model_beats_the_recency_rule_and_scores_with_reasons(
     assert ": " in reasons["reasons"]
 
 
+def test_blended_churn_model_beats_the_recency_rule_and_explains_its_scores(
+    retail: Engine, tmp_path: Path
+) -> None:
+    result = train_and_score(retail, PredictionOptions(model="blend"), tmp_path)
+    metrics = result.metrics
+    assert result.passed, result.gate_message
+    assert metrics["learner"] == "blend"
+    assert metrics["model"]["roc_auc"] > metrics["recency_rule"]["roc_auc"]
+    assert metrics["model"]["top_decile_lift"] > metrics["recency_rule"]["top_decile_lift"]
+    assert result.model_path is not None
+    model = PropensityModel.load(result.model_path)
+    assert model.booster_ is not None and model.pipeline_ is not None
+    with retail.connect() as conn:
+        run = conn.execute(select(ModelRun).where(ModelRun.id == result.run_id)).one()
+    assert run.params["model"] == "blend"
+    assert len(result.top) == 10
+    assert all(text.count(": ") == 3 for text in result.top.get_column("text"))
+
+
 def test_a_window_longer_than_the_history_is_a_clear_error(retail: Engine, tmp_path: Path) -> None:
     with pytest.raises(ModelDataError):
         train_and_score(retail, PredictionOptions(window_days=400), tmp_path)

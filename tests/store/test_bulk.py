@@ -7,11 +7,12 @@ import pytest
 from sqlalchemy import Engine, select
 
 from crmind.store import bulk
-from crmind.store.bulk import fetch_ids, insert_ignore, upsert
-from crmind.store.schema import Order, Product, table_of
+from crmind.store.bulk import fetch_ids, insert_ignore, insert_returning_ids, upsert
+from crmind.store.schema import Customer, Order, Product, table_of
 
 PRODUCTS = table_of(Product)
 ORDERS = table_of(Order)
+CUSTOMERS = table_of(Customer)
 
 
 @pytest.fixture(autouse=True, params=["unnest", "copy"])
@@ -103,3 +104,36 @@ def test_select_by_keys_finds_text_keys_with_quotes_and_commas(engine: Engine) -
         insert_ignore(conn, table_of(Product), frame)
         found = bulk.select_by_keys(conn, table_of(Product), "sku", [*skus, "absent"], ["sku"])
     assert sorted(row[0] for row in found) == sorted(skus)
+
+
+def test_insert_returning_ids_gives_the_ids_in_row_order_with_json_and_datetimes(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "UNNEST_MAX_ROWS", 2)  # three chunks on PostgreSQL
+    when = datetime(2011, 12, 9, 12, 50, 0, 123456)
+    frame = pl.DataFrame(
+        {
+            "city": ["Leeds", "York", None, "Bath", "Ely"],
+            "attributes": ['{"tier": "gold"}', None, '{"n": 1}', "{}", '{"q": "a\\"b"}'],
+            "signed_up_at": [when, None, when, when, when],
+        }
+    )
+    with engine.begin() as conn:
+        first = insert_returning_ids(conn, CUSTOMERS, frame)
+        again = insert_returning_ids(conn, CUSTOMERS, frame.head(1))
+        rows = conn.execute(
+            select(Customer.id, Customer.city, Customer.attributes, Customer.signed_up_at)
+        ).all()
+    assert len(set(first)) == 5
+    assert again[0] not in first
+    stored = {row[0]: tuple(row[1:]) for row in rows}
+    assert [stored[i][0] for i in first] == ["Leeds", "York", None, "Bath", "Ely"]
+    assert [stored[i][1] for i in first] == [{"tier": "gold"}, None, {"n": 1}, {}, {"q": 'a"b'}]
+    assert stored[first[0]][2] == when
+    assert stored[first[1]][2] is None
+    assert stored[again[0]][0] == "Leeds"
+
+
+def test_insert_returning_ids_of_no_rows_inserts_nothing(engine: Engine) -> None:
+    with engine.begin() as conn:
+        assert insert_returning_ids(conn, CUSTOMERS, pl.DataFrame({"city": []})) == []

@@ -2,7 +2,7 @@
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, TypeVar
 
 import typer
 from rich.table import Table
@@ -10,6 +10,7 @@ from rich.table import Table
 from crmind.cli.app import AsJson, app, console, current_settings, errors_as_messages, evaluate_app
 from crmind.config import Settings
 from crmind.errors import CrmindError
+from crmind.predict.models import MODEL_KINDS
 from crmind.services.evaluation import evaluate_churn_file
 from crmind.services.prediction import (
     TARGETS,
@@ -21,6 +22,12 @@ from crmind.services.prediction import (
 )
 from crmind.services.setup import init_store
 
+Kind = TypeVar("Kind", bound=str)
+PropensityLearner = Literal["lightgbm", "blend"]
+LEARNERS: tuple[PropensityLearner, ...] = ("lightgbm", "blend")
+"""The learners of ``crmind predict train`` (the logistic model is their baseline)."""
+LEARNER_NAMES = {"lightgbm": "LightGBM", "blend": "LightGBM + spline logistic"}
+
 predict_app = typer.Typer(
     help="Churn and purchase propensity, and next-window spend.", no_args_is_help=True
 )
@@ -28,16 +35,22 @@ app.add_typer(predict_app, name="predict")
 
 
 def train_prediction(
-    target: Target, window: int, settings: Settings | None = None, engine_name: str | None = None
+    target: Target,
+    window: int,
+    settings: Settings | None = None,
+    engine_name: str | None = None,
+    model: PropensityLearner | None = None,
 ) -> PredictionResult:
     """Train, grade and score on the store named by ``settings`` (default: those in force).
     Examples and scores are built on ``engine_name`` (default: the ``engine`` setting; spend
-    models always run locally)."""
+    models always run locally); churn and purchase are learned by ``model`` (default: the
+    ``propensity_model`` setting)."""
     settings = settings or current_settings()
     engine, _ = init_store(settings)
     chosen = engine_name or settings.engine
     options = PredictionOptions(
         target=target,
+        model=model or settings.propensity_model,
         window_days=window,
         random_state=settings.random_state,
         engine=chosen if target != "spend" or engine_name else "local",
@@ -59,20 +72,37 @@ def train(
         str | None,
         typer.Option(help="Build examples and scores on local or spark (churn, purchase)."),
     ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Churn / purchase learner: lightgbm or blend (LightGBM averaged with a "
+            "logistic regression on splines). Default: the propensity_model setting."
+        ),
+    ] = None,
 ) -> None:
     """Train a churn, purchase-propensity or spend model, grade it against the obvious rule on
     held-out time, and, when it beats the rule, score every customer with their top reasons.
 
     Example: crmind predict train churn --window 90
     Example: crmind predict train churn --engine spark
+    Example: crmind predict train churn --model blend
     """
+    learner = _learner(model, LEARNERS) if model is not None else None
     with errors_as_messages():
-        result = train_prediction(_target(target), window, engine_name=engine)
+        result = train_prediction(_target(target), window, engine_name=engine, model=learner)
     if as_json:
         payload = {**result.__dict__, "top": result.top.to_dicts()}
         console.print_json(json.dumps(payload, default=str))
         return
     print_prediction(result)
+
+
+def _learner(text: str, allowed: tuple[Kind, ...]) -> Kind:
+    for kind in allowed:
+        if text == kind:
+            return kind
+    typer.echo(f"error: model must be one of {', '.join(allowed)}, not {text!r}", err=True)
+    raise typer.Exit(1)
 
 
 def _target(text: str) -> Target:
@@ -102,8 +132,9 @@ def print_binary_grades(result: PredictionResult) -> None:
     for col in ("on held-out time", "ROC-AUC", "PR-AUC", "top-decile lift", "Brier"):
         grades.add_column(col)
     rule = result.metrics["recency_rule"]
+    learner = LEARNER_NAMES.get(str(result.metrics.get("learner", "lightgbm")), "LightGBM")
     for name, metrics in (
-        ("model (LightGBM)", result.metrics["model"]),
+        (f"model ({learner})", result.metrics["model"]),
         ("logistic baseline", result.metrics["logistic_baseline"]),
         (f"recency rule ({rule['name']})", rule),
     ):
@@ -158,25 +189,38 @@ def evaluate_churn(
     target: Annotated[str, typer.Option(help="The label column (yes/no or 1/0).")],
     id_col: Annotated[str | None, typer.Option(help="An id column to leave out.")] = None,
     folds: Annotated[int, typer.Option(help="Stratified folds.", min=2)] = 5,
+    model: Annotated[
+        str,
+        typer.Option(
+            help="The model to evaluate beside the logistic baseline: lightgbm, blend "
+            "(LightGBM averaged with a logistic regression on splines) or logistic."
+        ),
+    ] = "lightgbm",
+    seed: Annotated[int, typer.Option(help="Seed of the fold split and the models.")] = 0,
     as_json: AsJson = False,
 ) -> None:
-    """Cross-validate the churn model and the logistic baseline on a customer table.
+    """Cross-validate a churn model and the logistic baseline on a customer table.
 
     Example: crmind evaluate churn --data Telco-Customer-Churn.csv --target Churn
     --id-col customerID --folds 5 --json
+    Example: crmind evaluate churn --data Telco-Customer-Churn.csv --target Churn
+    --id-col customerID --model blend
     """
+    kind = _learner(model, MODEL_KINDS)
     with errors_as_messages():
-        report = evaluate_churn_file(data, target_col=target, id_col=id_col, folds=folds)
+        report = evaluate_churn_file(
+            data, target_col=target, id_col=id_col, folds=folds, random_state=seed, model=kind
+        )
     if as_json:
         console.print_json(json.dumps(report, default=str))
         return
     table = Table(title=f"{folds}-fold cross-validation on {data.name} ({report['rows']:,} rows)")
     for col in ("model", "ROC-AUC", "PR-AUC", "top-decile lift", "Brier"):
         table.add_column(col)
-    for kind in ("lightgbm", "logistic"):
-        m = report[kind]
+    for name in dict.fromkeys((kind, "logistic")):
+        m = report[name]
         table.add_row(
-            kind,
+            name,
             *(
                 f"{m[k]['mean']:.3f} ± {m[k]['sd']:.3f}"
                 for k in ("roc_auc", "pr_auc", "top_decile_lift", "brier")

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
 from crmind.privacy.crypto import FieldCipher
 from crmind.privacy.customer_fields import protect, replace_search_tokens, search_tokens
-from crmind.store.bulk import decode_json_text, fetch_ids, insert_ignore
+from crmind.store.bulk import fetch_ids, insert_ignore, insert_returning_ids
 from crmind.store.schema import Customer, CustomerIdentity, table_of
 
 logger = logging.getLogger(__name__)
@@ -194,10 +194,7 @@ def _create_customers(
         .with_columns(pl.lit(import_run_id, pl.Int64).alias("import_run_id"))
         .drop("_row")  # kept until now: a frame of no columns would have no rows
     )
-    records = protect(profile, cipher).to_dicts()
-    decode_json_text(records, "attributes")
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    created = [int(row[0]) for row in conn.execute(statement, records)]
+    created = insert_returning_ids(conn, table, protect(profile, cipher))
     named = profile.with_columns(pl.Series("customer_id", created, dtype=pl.Int64))
     replace_search_tokens(conn, search_tokens(named, cipher))
     return created

@@ -6,7 +6,8 @@ log of the expected spend for a spend model — so that for every row
 model starts from the customer's past spending rate) is part of the row's base value, so the
 drivers explain how far the model moves from it. For LightGBM they are the booster's
 own TreeSHAP values (``pred_contrib=True``); for the logistic model each feature contributes
-coefficient x standardised value (summed over its one-hot columns), and the base is the intercept.
+coefficient x standardised value (summed over its one-hot or spline columns), and the base is the
+intercept; for a blend of the two, each learner's contributions and base times its share.
 """
 
 from __future__ import annotations
@@ -18,30 +19,47 @@ import polars as pl
 
 from crmind.columns import CUSTOMER_ID
 from crmind.errors import ModelDataError
-from crmind.predict.tabular import TabularModel
+from crmind.predict.tabular import TabularModel, row_chunks
 
 DRIVER = pl.Struct({"feature": pl.String, "value": pl.String, "contribution": pl.Float64})
 
 
 def contributions(model: TabularModel, X: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:  # noqa: N803
-    """Per-row contributions (rows x ``model.feature_names_``) and base values, raw scale."""
+    """Per-row contributions (rows x ``model.feature_names_``) and base values, raw scale.
+
+    A blend's are its learners' contributions and bases weighted by their shares of the raw
+    score (:meth:`TabularModel.blend_shares`), so they still add up to it."""
     design = model.encode(X)
+    tree_share, linear_share = model.blend_shares()
+    values = np.zeros((design.shape[0], len(model.feature_names_)), dtype=np.float64)
+    base = np.asarray(model.offset(X), dtype=np.float64).copy()
     if model.booster_ is not None:
-        values = np.asarray(
+        shap = np.asarray(
             model.booster_.predict(design, num_iteration=model.best_iteration_, pred_contrib=True),
             dtype=np.float64,
         )
-        return values[:, :-1], values[:, -1] + model.offset(X)
+        values += tree_share * shap[:, :-1]
+        base += tree_share * shap[:, -1]
+    if model.pipeline_ is not None:
+        linear, intercept = _linear_contributions(model, design)
+        values += linear_share * linear
+        base += linear_share * intercept
+    return values, base
+
+
+def _linear_contributions(model: TabularModel, design: np.ndarray) -> tuple[np.ndarray, float]:
+    """Coefficient x standardised input, summed per source feature, and the intercept."""
     assert model.pipeline_ is not None
-    standardised = np.asarray(model.pipeline_[:-1].transform(design), dtype=np.float64)
     logistic = model.pipeline_[-1]
-    terms = standardised * np.asarray(logistic.coef_, dtype=np.float64)[0]
-    sources = np.asarray(model.input_features_)
-    per_feature = np.column_stack(
-        [terms[:, sources == name].sum(axis=1) for name in model.feature_names_]
-    )
-    base = np.full(design.shape[0], float(logistic.intercept_[0])) + model.offset(X)
-    return per_feature, base
+    coefficients = np.asarray(logistic.coef_, dtype=np.float64)[0]
+    sources = np.asarray(model.linear_sources())
+    columns = [np.flatnonzero(sources == name) for name in model.feature_names_]
+    per_feature = np.empty((design.shape[0], len(columns)), dtype=np.float64)
+    for rows in row_chunks(design.shape[0]):
+        standardised = np.asarray(model.pipeline_[:-1].transform(design[rows]), dtype=np.float64)
+        terms = standardised * coefficients
+        per_feature[rows] = np.column_stack([terms[:, where].sum(axis=1) for where in columns])
+    return per_feature, float(logistic.intercept_[0])
 
 
 def global_importance(model: TabularModel, X: pl.DataFrame | None = None) -> pl.DataFrame:  # noqa: N803

@@ -1,9 +1,12 @@
-"""Propensity models (churn, purchase): LightGBM or logistic regression, calibrated.
+"""Propensity models (churn, purchase): LightGBM, logistic regression or their blend, calibrated.
 
 :class:`PropensityModel` takes a tabular polars frame of customer features and a 0/1 target,
 encoded as :mod:`crmind.predict.tabular` describes (categories native to LightGBM). The logistic
 model one-hot encodes the categories, imputes medians and standardises inside a scikit-learn
-pipeline.
+pipeline. The blend (``model="blend"``) averages, on the log-odds scale, LightGBM's raw score and
+that of a logistic regression on splines of the numeric columns (:mod:`crmind.predict.splines`):
+the trees find interactions, the splines smooth curved main effects the shallow trees cut into
+steps.
 
 Fitting holds out a stratified ``validation_fraction`` of the rows. The raw learner is fitted on
 the rest (LightGBM early-stops on the held-out part); the held-out part then fits the calibrator.
@@ -28,15 +31,19 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from crmind.errors import ConfigurationError, ModelDataError
+from crmind.predict.splines import fit_spline_logistic, spline_basis, spline_sources
 from crmind.predict.tabular import TabularModel
 
-ModelKind = Literal["lightgbm", "logistic"]
+ModelKind = Literal["lightgbm", "logistic", "blend"]
+MODEL_KINDS: tuple[ModelKind, ...] = ("lightgbm", "logistic", "blend")
 Calibration = Literal["auto", "isotonic", "sigmoid", "none"]
 Calibrator: TypeAlias = Any  # an IsotonicRegression, a (Platt) LogisticRegression or None
 
 MIN_ROWS = 20
 _TIE_BREAK = 1e-6
 _CALIBRATIONS = ("isotonic", "sigmoid", "none")
+BLEND_WEIGHT = 0.5
+"""LightGBM's share of the blend's raw score (log-odds); the spline model has the rest."""
 
 
 class PropensityModel(TabularModel):
@@ -46,7 +53,10 @@ class PropensityModel(TabularModel):
     ``categories_`` (vocabulary per categorical column), ``input_features_`` (the source feature
     of each column of :meth:`encode`), ``booster_`` (lightgbm) or ``pipeline_`` (logistic),
     ``best_iteration_`` (lightgbm, else None), ``calibration_``, ``calibrator_`` and
-    ``validation_metrics_`` (Brier scores on the held-out part).
+    ``validation_metrics_`` (Brier scores on the held-out part). The blend has both a
+    ``booster_`` and a ``pipeline_`` (the spline logistic regression), ``blend_weight_`` (the
+    booster's share of the raw score, :data:`BLEND_WEIGHT`), ``linear_inputs_`` (the source
+    feature of each column the logistic regression sees) and ``spline_c_`` (its chosen C).
 
     The defaults are shallow, regularised trees (3 leaves, L2 5, half the features per tree,
     learning rate 0.03, early stopping), then a refit on every row: on tables of a few thousand
@@ -107,24 +117,30 @@ class PropensityModel(TabularModel):
         )
         design = self._expand(codes)
         weights = _class_weights(target, self.class_weight)
-        if self.model == "lightgbm":
-            self._fit_lightgbm(design, target, weights, train, held)
-        else:
+        if self.model == "logistic":
             self._fit_logistic(design, target, weights, train)
+        else:
+            self._fit_lightgbm(design, target, weights, train, held)
+        if self.model == "blend":
+            self._fit_splines(design, target, weights, train, held)
         self._fit_calibration(self._raw(design[held]), target[held])
         if self.refit:
-            # the number of rounds and the calibration were chosen on the held-out rows; the
-            # final raw model then learns from every row (calibration maps are monotone, so the
-            # ranking, and with it ROC-AUC, comes from the refitted model)
-            if self.model == "lightgbm":
-                self._fit_lightgbm(design, target, weights, rows, None)
-            else:
+            # the number of rounds, C and the calibration were chosen on the held-out rows;
+            # the final raw model then learns from every row (calibration maps are monotone, so
+            # the ranking, and with it ROC-AUC, comes from the refitted model)
+            if self.model == "logistic":
                 self._fit_logistic(design, target, weights, rows)
+            else:
+                self._fit_lightgbm(design, target, weights, rows, None)
+            if self.model == "blend":
+                self._fit_splines(design, target, weights, rows, None)
         return self
 
     def _check_options(self) -> None:
-        if self.model not in ("lightgbm", "logistic"):
-            raise ConfigurationError(f"model={self.model!r}: expected 'lightgbm' or 'logistic'")
+        if self.model not in MODEL_KINDS:
+            raise ConfigurationError(
+                f"model={self.model!r}: expected 'lightgbm', 'logistic' or 'blend'"
+            )
         if self.calibration not in ("auto", *_CALIBRATIONS):
             raise ConfigurationError(
                 f"calibration={self.calibration!r}: expected 'auto', 'isotonic', 'sigmoid' or "
@@ -165,6 +181,7 @@ class PropensityModel(TabularModel):
             weight=weights,
         )
         self.pipeline_: Pipeline | None = None
+        self.blend_weight_: float | None = None
 
     def _fit_logistic(
         self, design: np.ndarray, target: np.ndarray, weights: np.ndarray, train: np.ndarray
@@ -182,6 +199,30 @@ class PropensityModel(TabularModel):
         self.booster_ = None
         self.pipeline_ = pipeline
         self.best_iteration_ = None
+        self.linear_inputs_: list[str] = list(self.input_features_)
+
+    def _fit_splines(
+        self,
+        design: np.ndarray,
+        target: np.ndarray,
+        weights: np.ndarray,
+        train: np.ndarray,
+        held: np.ndarray | None,
+    ) -> None:
+        """The blend's second half, beside the booster: choose C on ``held`` (then fit on
+        ``train``), or, without ``held``, refit on ``train`` with the C chosen before."""
+        basis = spline_basis(
+            self.feature_names_, self.categories_, design[train], seed=self.random_state
+        )
+        pipeline, c, losses = fit_spline_logistic(
+            basis, design, target, weights, train, held, getattr(self, "spline_c_", None)
+        )
+        self.pipeline_ = pipeline
+        self.blend_weight_ = BLEND_WEIGHT
+        self.linear_inputs_ = spline_sources(pipeline[:-1], self.feature_names_)
+        self.spline_c_: float = c
+        if losses:
+            self.spline_losses_: dict[float, float] = losses
 
     def _fit_calibration(self, raw: np.ndarray, target: np.ndarray) -> None:
         uncalibrated = float(brier_score_loss(target, expit(raw)))

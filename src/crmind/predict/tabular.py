@@ -28,6 +28,9 @@ from crmind.estimator import Estimator
 
 logger = logging.getLogger(__name__)
 
+CHUNK_ROWS = 100_000
+"""Rows a linear pipeline transforms at once (its basis can be ten times wider than the input)."""
+
 
 class TabularModel(Estimator):
     """Base of the models that learn from a frame of features (see the module docstring).
@@ -168,15 +171,32 @@ class TabularModel(Estimator):
             inputs.extend([name] * width)
         self.input_features_: list[str] = inputs
 
+    def blend_shares(self) -> tuple[float, float]:
+        """The shares of ``booster_`` and ``pipeline_`` in the raw score: ``(1, 0)`` or
+        ``(0, 1)`` for a single learner; a blend (both fitted) has ``blend_weight_`` for the
+        booster and the rest for the pipeline."""
+        if self.booster_ is not None and self.pipeline_ is not None:
+            weight = float(getattr(self, "blend_weight_", None) or 0.5)
+            return weight, 1.0 - weight
+        return (1.0, 0.0) if self.booster_ is not None else (0.0, 1.0)
+
+    def linear_sources(self) -> list[str]:
+        """The source feature of each column ``pipeline_``'s last step (a linear model) sees."""
+        return list(getattr(self, "linear_inputs_", None) or self.input_features_)
+
     def _raw(self, design: np.ndarray) -> np.ndarray:
+        tree_share, linear_share = self.blend_shares()
+        scores = np.zeros(design.shape[0], dtype=np.float64)
         if self.booster_ is not None:
-            scores = self.booster_.predict(
-                design, num_iteration=self.best_iteration_, raw_score=True
+            tree = self.booster_.predict(design, num_iteration=self.best_iteration_, raw_score=True)
+            scores += tree_share * np.asarray(tree, dtype=np.float64)
+        if self.pipeline_ is not None:
+            pipeline = self.pipeline_
+            linear = np.concatenate(
+                [pipeline.decision_function(design[rows]) for rows in row_chunks(len(design))]
             )
-        else:
-            assert self.pipeline_ is not None
-            scores = self.pipeline_.decision_function(design)
-        return np.asarray(scores, dtype=np.float64)
+            scores += linear_share * linear
+        return scores
 
     def _codes(self, X: pl.DataFrame) -> np.ndarray:  # noqa: N803
         """One float column per feature: numbers, or category codes (null / unseen -> NaN)."""
@@ -213,6 +233,12 @@ class TabularModel(Estimator):
             else:
                 blocks.append(column[:, None])
         return np.hstack(blocks) if blocks else np.empty((codes.shape[0], 0))
+
+
+def row_chunks(rows: int, size: int = CHUNK_ROWS) -> list[slice]:
+    """Slices of at most ``size`` rows covering ``rows`` (at least one, possibly empty): the
+    linear pipeline expands each chunk into its basis, so memory stays bounded at any size."""
+    return [slice(start, start + size) for start in range(0, max(rows, 1), size)]
 
 
 def is_categorical(dtype: pl.DataType) -> bool:

@@ -13,6 +13,7 @@ from crmind.analytics.clv.evaluate import evaluate_clv
 from crmind.errors import MappingError
 from crmind.ingest import cleaning as clean
 from crmind.ingest.readers import read_table
+from crmind.predict.models import ModelKind
 from crmind.predict.validation import cross_validate
 
 
@@ -57,8 +58,10 @@ def evaluate_churn_file(
     id_col: str | None = None,
     folds: int = 5,
     random_state: int = 0,
+    model: ModelKind = "lightgbm",
 ) -> dict[str, Any]:
-    """Cross-validate the churn model and the logistic baseline on a one-row-per-customer file.
+    """Cross-validate the churn ``model`` and the logistic baseline on a one-row-per-customer
+    file.
 
     Columns that read as numbers (95 % of their values) are numeric features, the rest are
     categories; the target's values must read as yes / no (yes, true, 1, churned ...).
@@ -71,7 +74,9 @@ def evaluate_churn_file(
     frame = table.frame.drop("_row")
     target = _yes_no(path, frame.get_column(target_col))
     features = _typed_features(frame.drop([n for n in (target_col, id_col) if n is not None]))
-    return cross_validate(features, target, folds=folds, random_state=random_state)
+    return cross_validate(
+        features, target, folds=folds, random_state=random_state, model=model
+    )
 
 
 _YES = {"yes", "y", "true", "t", "1", "churn", "churned", "1.0"}

@@ -47,7 +47,7 @@ from crmind.predict.evaluate_spend import (
 )
 from crmind.predict.explain import explain, global_importance
 from crmind.predict.labels import LABEL, feature_columns, scoring_features, training_examples
-from crmind.predict.models import PropensityModel
+from crmind.predict.models import ModelKind, PropensityModel
 from crmind.predict.spend import SpendModel
 from crmind.predict.tabular import TabularModel
 from crmind.services.analysis_store import (
@@ -78,6 +78,8 @@ class PredictionOptions:
     every customer (``spark``: churn and purchase only, see docs/spark.md)."""
 
     target: Target = "churn"
+    model: ModelKind = "lightgbm"
+    """The churn / purchase learner (spend models are always LightGBM, Tweedie)."""
     window_days: int = 90
     n_cutoffs: int = 3
     random_state: int = 0
@@ -303,7 +305,7 @@ def _params(options: PredictionOptions, features: list[str]) -> dict[str, Any]:
         "n_cutoffs": options.n_cutoffs,
         "random_state": options.random_state,
         "features": features,
-        "model": "lightgbm-tweedie" if options.target == "spend" else "lightgbm",
+        "model": "lightgbm-tweedie" if options.target == "spend" else options.model,
         "engine": options.engine,
     }
 
@@ -312,12 +314,11 @@ def _model_class(target: Target) -> type[TabularModel]:
     return SpendModel if target == "spend" else PropensityModel
 
 
-def _model(
-    options: PredictionOptions, kind: Literal["lightgbm", "logistic"] = "lightgbm"
-) -> TabularModel:
+def _model(options: PredictionOptions, kind: ModelKind | None = None) -> TabularModel:
+    """The model of ``options`` (``kind``: another propensity learner, e.g. the baseline)."""
     if options.target == "spend":
         return SpendModel(window_days=options.window_days, random_state=options.random_state)
-    return PropensityModel(model=kind, random_state=options.random_state)
+    return PropensityModel(model=kind or options.model, random_state=options.random_state)
 
 
 def _grade(
@@ -338,6 +339,7 @@ def _grade(
         "held_out_cutoff": test.get_column("cutoff")[0],
         "train_examples": train.height,
         "test_examples": test.height,
+        "learner": options.model,
         "model": model_metrics,
         "logistic_baseline": evaluate_binary(y_test, baseline.predict_output(x_test)),
         "recency_rule": {"name": rule_name, **rule_metrics},

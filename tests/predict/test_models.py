@@ -14,7 +14,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from crmind.errors import ConfigurationError, ModelDataError
-from crmind.predict.models import PropensityModel
+from crmind.predict.models import ModelKind, PropensityModel
 from tests.conftest import shared_data
 from tests.estimator_contract import check_estimator_contract
 
@@ -102,8 +102,11 @@ def test_unseen_category_at_predict_time_scores_like_a_missing_one(kind: str) ->
 def test_the_blend_averages_its_two_learners_on_the_log_odds_scale() -> None:
     blend = PropensityModel(model="blend", n_estimators=50).fit(X_SMALL, Y_SMALL)
     design = blend.encode(X_SMALL)
-    assert blend.booster_ is not None and blend.pipeline_ is not None
-    trees = blend.booster_.predict(design, num_iteration=blend.best_iteration_, raw_score=True)
+    assert blend.booster_ is not None
+    assert blend.pipeline_ is not None
+    trees = np.asarray(
+        blend.booster_.predict(design, num_iteration=blend.best_iteration_, raw_score=True)
+    )
     splines = blend.pipeline_.decision_function(design)
     np.testing.assert_allclose(blend.raw_score(X_SMALL), 0.5 * trees + 0.5 * splines)
     assert blend.blend_shares() == (0.5, 0.5)
@@ -114,7 +117,7 @@ def test_the_blend_chooses_c_on_held_out_rows_and_keeps_it_for_the_refit() -> No
     losses = blend.spline_losses_
     assert blend.spline_c_ == min(losses, key=lambda value: losses[value])
     assert blend.pipeline_ is not None
-    assert blend.pipeline_[-1].C == blend.spline_c_
+    assert blend.spline_c_ == blend.pipeline_[-1].C
     # the refit learned from every row: its spline basis saw all 400
     assert blend.pipeline_[0].transformers_[0][1][1].n_quantiles_ == 400
 
@@ -128,8 +131,9 @@ def test_the_blend_scores_a_curved_effect_better_than_the_trees_alone() -> None:
     X = pl.DataFrame({"age": age, "noise": noise})  # noqa: N806
     train, test = slice(0, rows), slice(rows, None)
     aucs = {}
-    for kind in ("lightgbm", "blend", "logistic"):
-        model = PropensityModel(model=kind).fit(X[train], y[train])  # type: ignore[arg-type]
+    kinds: tuple[ModelKind, ...] = ("lightgbm", "blend", "logistic")
+    for kind in kinds:
+        model = PropensityModel(model=kind).fit(X[train], y[train])
         aucs[kind] = roc_auc_score(y[test], model.predict_proba(X[test]))
     assert aucs["logistic"] < 0.6  # a straight line cannot follow a U
     assert aucs["blend"] > aucs["lightgbm"] - 0.002

@@ -80,7 +80,8 @@ def test_blended_churn_model_beats_the_recency_rule_and_explains_its_scores(
     assert metrics["model"]["top_decile_lift"] > metrics["recency_rule"]["top_decile_lift"]
     assert result.model_path is not None
     model = PropensityModel.load(result.model_path)
-    assert model.booster_ is not None and model.pipeline_ is not None
+    assert model.booster_ is not None
+    assert model.pipeline_ is not None
     with retail.connect() as conn:
         run = conn.execute(select(ModelRun).where(ModelRun.id == result.run_id)).one()
     assert run.params["model"] == "blend"

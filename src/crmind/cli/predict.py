@@ -190,12 +190,13 @@ def evaluate_churn(
     id_col: Annotated[str | None, typer.Option(help="An id column to leave out.")] = None,
     folds: Annotated[int, typer.Option(help="Stratified folds.", min=2)] = 5,
     model: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="The model to evaluate beside the logistic baseline: lightgbm, blend "
-            "(LightGBM averaged with a logistic regression on splines) or logistic."
+            "(LightGBM averaged with a logistic regression on splines) or logistic. Default: "
+            "the propensity_model setting, as crmind predict train uses."
         ),
-    ] = "lightgbm",
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the fold split and the models.")] = 0,
     as_json: AsJson = False,
 ) -> None:
@@ -206,8 +207,9 @@ def evaluate_churn(
     Example: crmind evaluate churn --data Telco-Customer-Churn.csv --target Churn
     --id-col customerID --model blend
     """
-    kind = _learner(model, MODEL_KINDS)
+    chosen = _learner(model, MODEL_KINDS) if model else None
     with errors_as_messages():
+        kind = chosen or current_settings().propensity_model
         report = evaluate_churn_file(
             data, target_col=target, id_col=id_col, folds=folds, random_state=seed, model=kind
         )

@@ -45,8 +45,8 @@ def cross_validate(
         "features": features.columns,
         "model": model,
     }
-    for kind, metrics in runs.items():
-        summary[kind] = {
+    for name_of_kind, metrics in runs.items():
+        summary[name_of_kind] = {
             name: {
                 "mean": float(np.mean([m[name] for m in metrics])),
                 "sd": float(np.std([m[name] for m in metrics])),

@@ -74,9 +74,7 @@ def evaluate_churn_file(
     frame = table.frame.drop("_row")
     target = _yes_no(path, frame.get_column(target_col))
     features = _typed_features(frame.drop([n for n in (target_col, id_col) if n is not None]))
-    return cross_validate(
-        features, target, folds=folds, random_state=random_state, model=model
-    )
+    return cross_validate(features, target, folds=folds, random_state=random_state, model=model)
 
 
 _YES = {"yes", "y", "true", "t", "1", "churn", "churned", "1.0"}

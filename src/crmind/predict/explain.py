@@ -53,12 +53,14 @@ def _linear_contributions(model: TabularModel, design: np.ndarray) -> tuple[np.n
     logistic = model.pipeline_[-1]
     coefficients = np.asarray(logistic.coef_, dtype=np.float64)[0]
     sources = np.asarray(model.linear_sources())
-    columns = [np.flatnonzero(sources == name) for name in model.feature_names_]
-    per_feature = np.empty((design.shape[0], len(columns)), dtype=np.float64)
+    # column j of the basis adds coefficient j x its value to its source feature: one product
+    weights = (sources[:, None] == np.asarray(model.feature_names_)[None, :]) * coefficients[
+        :, None
+    ]
+    per_feature = np.empty((design.shape[0], len(model.feature_names_)), dtype=np.float64)
     for rows in row_chunks(design.shape[0]):
         standardised = np.asarray(model.pipeline_[:-1].transform(design[rows]), dtype=np.float64)
-        terms = standardised * coefficients
-        per_feature[rows] = np.column_stack([terms[:, where].sum(axis=1) for where in columns])
+        per_feature[rows] = standardised @ weights
     return per_feature, float(logistic.intercept_[0])
 
 

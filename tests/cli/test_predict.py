@@ -78,6 +78,18 @@ def test_evaluate_churn_with_the_blend_reports_it_beside_the_baseline(tmp_path: 
     assert "blend" in table.stdout
 
 
+def test_evaluate_churn_follows_the_propensity_model_setting(tmp_path: Path) -> None:
+    path = _small_table(tmp_path)
+    args = ["evaluate", "churn", "--data", str(path), "--target", "left", "--folds", "2"]
+    result = runner.invoke(
+        app,
+        ["--data-dir", str(tmp_path), *args, "--id-col", "id", "--json"],
+        env={"CRMIND_PROPENSITY_MODEL": "blend"},
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["model"] == "blend"
+
+
 def test_an_unknown_model_is_refused_by_evaluate_and_train(tmp_path: Path) -> None:
     path = _small_table(tmp_path)
     evaluated = runner.invoke(

@@ -14,7 +14,7 @@ first 50,000 events again: the rate of answering duplicates (nothing stored).
 Results: bench/results/events.json and events.md.
 
 Usage: .venv/bin/python bench/bench_events.py [--events 200000] [--batches 500,1000]
-       [--connections 4] [--customers 20000] [--skip-postgres]
+       [--connections 4] [--customers 20000] [--workers 1,2] [--skip-postgres] [--skip-sqlite]
 """
 
 from __future__ import annotations
@@ -161,13 +161,16 @@ def _stored_counts(url: str) -> dict[str, int]:
 
 
 def bench_database(
-    name: str, url: str, data_dir: Path, batch: int, args: argparse.Namespace
+    name: str, url: str, data_dir: Path, batch: int, workers: int, args: argparse.Namespace
 ) -> dict[str, Any]:
-    print(f"{name}: fresh store, {args.events:,} events in batches of {batch}", flush=True)
+    print(
+        f"{name}, {workers} worker(s): fresh store, {args.events:,} events in batches of {batch}",
+        flush=True,
+    )
     bodies = _bodies(_events(args.events, args.customers), batch)
     key = _prepare(url, data_dir)
     port = free_port()
-    server = serve(url, data_dir, port)
+    server = serve(url, data_dir, port, workers=workers)
     try:
         run = asyncio.run(_post_all(port, key, bodies, args.connections))
         rate = args.events / run["seconds"]
@@ -186,6 +189,7 @@ def bench_database(
     return {
         "database": name,
         "batch": batch,
+        "workers": workers,
         "load_average_after": round(os.getloadavg()[0], 2),
         "events_per_second": round(rate),
         "run": run,
@@ -208,19 +212,20 @@ def _markdown(results: dict[str, Any]) -> str:
         f"{p['events']:,} events in batches of {p['batches'].replace(',', ' and ')} over "
         f"{p['connections']} keep-alive",
         f"connections, for {p['customers']:,} customers named by source key (created by their",
-        "first event), 5 % purchases (each also written as an order). One `crmind serve` process",
-        "(uvicorn, one worker) and the client share the machine's 2 cores; every event is",
+        "first event), 5 % purchases (each also written as an order). `crmind serve` (uvicorn,",
+        "1 or 2 worker processes) and the client share the machine's 2 cores; every event is",
         "validated, deduplicated, resolved to its customer and folded into the customer's live",
         "state (counters, lifecycle stage) in the transaction that stores it. Goal: 5,000/s.",
         "",
-        "| database | batch | events/s | seconds | p50 per request | p99 | server peak RSS | "
-        "duplicates resent/s | load average after |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| database | workers | batch | events/s | seconds | p50 per request | p99 | "
+        "server peak RSS | duplicates resent/s | load average after |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for case in results["cases"]:
         run = case["run"]
         lines.append(
-            f"| {case['database']} | {case['batch']} | {case['events_per_second']:,} | "
+            f"| {case['database']} | {case.get('workers', 1)} | {case['batch']} | "
+            f"{case['events_per_second']:,} | "
             f"{run['seconds']} | {run['p50_ms']} ms | {run['p99_ms']} ms | "
             f"{case['server_peak_rss_mib']} MiB | {case['resend']['events_per_second']:,} | "
             f"{case['load_average_after']} |"
@@ -251,20 +256,25 @@ def main() -> None:
     parser.add_argument("--batches", default="500,1000", help="Batch sizes, comma-separated.")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--workers", default="1,2", help="Server processes, comma-separated.")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
     batches = [int(size) for size in args.batches.split(",")]
+    workers = [int(count) for count in args.workers.split(",")]
     cases = []
-    for batch in batches:
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            sqlite_url = f"sqlite:///{folder / 'events.db'}"
-            cases.append(bench_database("SQLite", sqlite_url, folder / "sqlite", batch, args))
-    for batch in batches:
-        pg_url = None if args.skip_postgres else fresh_postgres_database("crmind_bench_events")
-        if pg_url:
+    for count in workers if not args.skip_sqlite else []:
+        for batch in batches:
             with tempfile.TemporaryDirectory() as tmp:
-                cases.append(bench_database("PostgreSQL", pg_url, Path(tmp), batch, args))
+                folder = Path(tmp)
+                url = f"sqlite:///{folder / 'events.db'}"
+                cases.append(bench_database("SQLite", url, folder / "sqlite", batch, count, args))
+    for count in workers:
+        for batch in batches:
+            url = None if args.skip_postgres else fresh_postgres_database("crmind_bench_events")
+            if url:
+                with tempfile.TemporaryDirectory() as tmp:
+                    cases.append(bench_database("PostgreSQL", url, Path(tmp), batch, count, args))
     results = {
         "command": " ".join(["python bench/bench_events.py", *sys.argv[1:]]),
         "machine": (
@@ -275,6 +285,7 @@ def main() -> None:
             "events": args.events,
             "batches": args.batches,
             "connections": args.connections,
+            "workers": args.workers,
             "customers": args.customers,
         },
         "client_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

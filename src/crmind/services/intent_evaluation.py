@@ -122,6 +122,7 @@ def model_summary(model: IntentClassifier) -> dict[str, Any]:
         "embeddings": model.embeddings,
         "out_of_scope_class": model.oos_class_,
         "features": model.n_features_,
+        "neighbour_scale": round(model.neighbour_scale_, 4),
         "temperature": round(model.temperature_, 4),
         "threshold": round(model.threshold_, 4),
         "threshold_chosen_on": model.threshold_source_,

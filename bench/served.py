@@ -46,22 +46,29 @@ def _children(pid: int) -> list[int]:
 
 
 def serve(url: str, data_dir: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
-    """`crmind serve` on ``url``, returned once it answers /health (60 s at most)."""
+    """`crmind serve` on ``url``, returned once it answers /health (60 s at most).
+
+    The server's stderr goes to ``server-<port>.log`` in ``data_dir``: a pipe nobody reads
+    while the load runs would stop the server once its buffer filled."""
     command = [crmind_script(), "--db", url, "--data-dir", str(data_dir), "serve"]
-    server = subprocess.Popen(
-        [*command, "--port", str(port), "--workers", str(workers)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir / f"server-{port}.log"
+    with log.open("wb") as errors:
+        server = subprocess.Popen(
+            [*command, "--port", str(port), "--workers", str(workers)],
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
     deadline = time.time() + 60
-    while time.time() < deadline:
+    while time.time() < deadline and server.poll() is None:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
                 return server
         except OSError:
             time.sleep(0.2)
     server.kill()
-    problem = server.stderr.read().decode(errors="replace") if server.stderr else ""
+    server.wait()
+    problem = log.read_text(errors="replace")[-4000:]
     raise SystemExit(f"the server did not start: {problem}")
 
 

@@ -7,11 +7,11 @@ import polars as pl
 import pytest
 
 from crmind.predict.models import PropensityModel
-from crmind.predict.tabular import is_categorical, is_numeric
+from crmind.predict.tabular import CHUNK_ROWS, is_categorical, is_numeric, row_chunks
 from tests.predict.test_models import X_SMALL, Y_SMALL
 
 
-@pytest.mark.parametrize("kind", ["lightgbm", "logistic"])
+@pytest.mark.parametrize("kind", ["lightgbm", "logistic", "blend"])
 def test_infinite_values_are_read_as_missing(kind: str) -> None:
     ratio = pl.Series("orders_per_recency", X_SMALL["order_count"] / X_SMALL["recency_days"])
     with_inf = X_SMALL.with_columns(
@@ -38,6 +38,39 @@ def test_the_encoding_keeps_one_input_per_one_hot_column() -> None:
     assert logistic.input_features_.count("plan") == plans == 3
     assert booster.input_features_ == booster.feature_names_
     assert logistic.encode(X_SMALL).shape == (X_SMALL.height, X_SMALL.width - 1 + plans)
+
+
+def test_each_learner_has_its_share_of_the_raw_score() -> None:
+    shares = {
+        kind: PropensityModel(model=kind, n_estimators=20).fit(X_SMALL, Y_SMALL).blend_shares()
+        for kind in ("lightgbm", "logistic", "blend")
+    }
+    assert shares == {"lightgbm": (1.0, 0.0), "logistic": (0.0, 1.0), "blend": (0.5, 0.5)}
+
+
+def test_the_linear_sources_name_the_feature_behind_each_column() -> None:
+    logistic = PropensityModel(model="logistic", n_estimators=20).fit(X_SMALL, Y_SMALL)
+    blend = PropensityModel(model="blend", n_estimators=20).fit(X_SMALL, Y_SMALL)
+    assert logistic.linear_sources() == logistic.input_features_
+    assert set(blend.linear_sources()) == set(X_SMALL.columns)
+    assert blend.pipeline_ is not None
+    assert len(blend.linear_sources()) == blend.pipeline_[-1].coef_.shape[1]
+
+
+def test_row_chunks_cover_every_row_once() -> None:
+    rows = 2 * CHUNK_ROWS + 7
+    covered = np.concatenate([np.arange(rows)[part] for part in row_chunks(rows)])
+    np.testing.assert_array_equal(covered, np.arange(rows))
+    assert len(row_chunks(rows)) == 3
+    assert row_chunks(0) == [slice(0, CHUNK_ROWS)]
+
+
+def test_a_blend_scores_in_chunks_as_in_one_piece() -> None:
+    blend = PropensityModel(model="blend", n_estimators=20).fit(X_SMALL, Y_SMALL)
+    rows = pl.concat([X_SMALL] * (CHUNK_ROWS // X_SMALL.height + 1))
+    scores = blend.raw_score(rows)
+    np.testing.assert_allclose(scores[: X_SMALL.height], blend.raw_score(X_SMALL))
+    np.testing.assert_allclose(scores[-X_SMALL.height :], blend.raw_score(X_SMALL))
 
 
 def test_propensity_models_have_no_offset() -> None:

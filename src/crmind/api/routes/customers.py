@@ -5,7 +5,6 @@ Every answer holds personal data: each read is audited with the customer's id.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -87,7 +86,8 @@ def view_payload(view: CustomerView) -> dict[str, Any]:
         ],
         "merged_into": view.merged_into,
         "order_count": view.order_count,
-        "orders": [asdict(order) for order in view.orders],
+        # a shallow copy: the fields are immutable values (asdict deep-copies every one)
+        "orders": [dict(vars(order)) for order in view.orders],
         "analysis_run": view.analysis_run,
         "profile": view.profile,
         "segments": view.segments,

@@ -5,10 +5,10 @@ skew do not move the knots) and expanded into cubic B-splines on fixed, evenly s
 that [0, 1] range: the model can learn a curved effect per column (churn falling steeply over
 the first months of tenure, then flat) that a plain logistic regression cannot. Categorical
 columns become one 0/1 column per category seen in at least :data:`MIN_CATEGORY_ROWS` training
-rows (missing, unseen or rarer categories: all zero). The basis is then
-standardised and a logistic regression fitted on it; its inverse regularisation ``C`` is chosen
-from :data:`C_GRID` by the weighted log-loss on held-out rows (one fit per value: cheap, unlike
-an inner cross-validation).
+rows (missing, unseen or rarer categories: all zero). The basis is then standardised and a
+logistic regression fitted on it; its inverse regularisation ``C`` is chosen from :data:`C_GRID`
+by the weighted log-loss on held-out rows (one warm-started fit per value: cheap, unlike an inner
+cross-validation).
 
 The pipeline reads the same matrix LightGBM reads (:meth:`crmind.predict.tabular.TabularModel.
 encode`: numbers and category codes), so one encoding serves both halves of the blend.
@@ -44,8 +44,8 @@ C_GRID: Final = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 MAX_QUANTILES: Final = 1000
 MIN_CATEGORY_ROWS: Final = 20
 """A category rarer than this in the training rows is treated as missing (no column): a
-column for a handful of customers would only learn their labels (LightGBM, beside it, groups
-rare categories itself)."""
+column for a handful of customers would only learn their labels (LightGBM, beside it, has its
+own guard: ``min_data_per_group``)."""
 
 
 def spline_basis(

@@ -277,10 +277,11 @@ def main() -> None:
                 cases.append(bench_database("SQLite", url, folder / "sqlite", batch, count, args))
     for count in workers:
         for batch in batches:
-            url = None if args.skip_postgres else fresh_postgres_database("crmind_bench_events")
-            if url:
+            pg_url = None if args.skip_postgres else fresh_postgres_database("crmind_bench_events")
+            if pg_url:
                 with tempfile.TemporaryDirectory() as tmp:
-                    cases.append(bench_database("PostgreSQL", url, Path(tmp), batch, count, args))
+                    case = bench_database("PostgreSQL", pg_url, Path(tmp), batch, count, args)
+                    cases.append(case)
     results = {
         "command": " ".join(["python bench/bench_events.py", *sys.argv[1:]]),
         "machine": (

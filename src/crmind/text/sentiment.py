@@ -11,6 +11,13 @@
 - *lexicon*: three numbers from VADER's lexicon (:mod:`crmind.text.lexicon`), which carry the
   sentiment words the training data never showed.
 
+**Embeddings** (``embeddings=True``, for a model users train; the shipped model reads n-grams
+only, for speed): a second logistic regression reads each text's multilingual-e5-small vector
+(:mod:`crmind.text.embeddings`), and a third, stacked on the two models' out-of-fold
+log-probabilities over the training data, joins them (:mod:`crmind.text.sentiment_blend`). It
+reads meaning the training texts never spelt out (on the UCI IMDB sentences, 5-fold accuracy
+0.84 -> 0.93) at about a hundred times the scoring cost. Drivers stay the n-grams'.
+
 One model reads both languages and their mixes (the vocabularies do not collide). Linear models
 on n-grams are the strong classic baseline for sentiment (Wang & Manning 2012); they train in
 seconds, score thousands of texts per second on one core, and explain themselves exactly: a
@@ -40,11 +47,21 @@ import numpy.typing as npt
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 
 from crmind.errors import ConfigurationError, ModelDataError
 from crmind.estimator import Estimator
 from crmind.text.batches import map_blocks
+from crmind.text.embeddings import sentence_vectors
 from crmind.text.lexicon import lexicon_features, lexicon_words
+from crmind.text.sentiment_blend import (
+    INNER_FOLDS,
+    Blend,
+    Codes,
+    EmbeddingProbe,
+    inner_folds,
+    out_of_fold,
+)
 from crmind.text.tokens import NEGATED, normalise, tokens
 
 NEGATIVE, NEUTRAL, POSITIVE = "negative", "neutral", "positive"
@@ -87,6 +104,7 @@ class SentimentModel(Estimator):
         word_min_df: int = 1,
         lexicon_weight: float = 1.0,
         chinese_words: bool = False,
+        embeddings: bool = False,
         neutral_margin: float = 0.2,
         n_drivers: int = 3,
         random_state: int = 0,
@@ -97,6 +115,7 @@ class SentimentModel(Estimator):
         self.word_min_df = word_min_df
         self.lexicon_weight = lexicon_weight
         self.chinese_words = chinese_words
+        self.embeddings = embeddings
         self.neutral_margin = neutral_margin
         self.n_drivers = n_drivers
         self.random_state = random_state
@@ -126,10 +145,34 @@ class SentimentModel(Estimator):
             random_state=self.random_state,
             solver="liblinear" if len(classes) == 2 else "lbfgs",
         )
-        self._classifier.fit(matrix, np.array([LABELS.index(label) for label in target]))
+        codes = np.array([LABELS.index(label) for label in target], dtype=np.intp)
+        self._classifier.fit(matrix, codes)
+        self._probe: EmbeddingProbe | None = None
+        self._blend: Blend | None = None
+        if self.embeddings:
+            self._fit_embeddings(list(texts), target, codes)
         self.classes_: list[str] = [LABELS[int(code)] for code in self._classifier.classes_]
         self.vocabulary_size_ = matrix.shape[1]
         return self
+
+    def _fit_embeddings(self, texts: list[str], target: list[str], codes: Codes) -> None:
+        """The E5 probe, and the stacked blend of its and the n-grams' out-of-fold
+        log-probabilities (:mod:`crmind.text.sentiment_blend`)."""
+        vectors = sentence_vectors(texts)
+        self._probe = EmbeddingProbe(random_state=self.random_state).fit(vectors, codes)
+        folds = inner_folds(codes, INNER_FOLDS)
+        if folds < 2:  # too few texts of a class to learn a blend: trust both alike
+            return
+        ngrams = np.zeros((len(texts), len(self._probe.classes_)))
+        array = np.array(texts, dtype=object)
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+        for train, test in splitter.split(array, codes):
+            inner = SentimentModel(**{**self.get_params(), "embeddings": False})
+            inner.fit(array[train].tolist(), [target[i] for i in train])
+            matrix = inner._features(array[test].tolist(), fit=False)[0]
+            ngrams[test] = inner._ngram_log_proba(matrix)
+        probe = out_of_fold(vectors, codes, folds, self._probe.C_, self.random_state)
+        self._blend = Blend().fit(ngrams, probe, codes)
 
     def score(self, texts: Sequence[str], *, n_jobs: int = 1) -> npt.NDArray[np.float64]:
         """``P(positive) - P(negative)`` per text; ``n_jobs`` processes for a large batch
@@ -152,11 +195,11 @@ class SentimentModel(Estimator):
         )
 
     def _score_block(self, texts: list[str]) -> npt.NDArray[np.float64]:
-        return self._scores(self._features(texts, fit=False)[0])
+        return self._scores(self._features(texts, fit=False)[0], texts)
 
     def _predict_block(self, texts: list[str]) -> Sentiments:
         matrix, token_lists = self._features(texts, fit=False)
-        scores = self._scores(matrix)
+        scores = self._scores(matrix, texts)
         return Sentiments(
             [self._label(score) for score in scores.tolist()],
             scores,
@@ -180,15 +223,32 @@ class SentimentModel(Estimator):
             parts.append(csr_matrix(lexicon_features(token_lists) * self.lexicon_weight))
         return csr_matrix(hstack(parts, format="csr")), token_lists
 
-    def _scores(self, matrix: csr_matrix) -> npt.NDArray[np.float64]:
+    def _scores(self, matrix: csr_matrix, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """``P(positive) - P(negative)``; 0 for a text with no feature the model knows (the
-        class balance of the training data says nothing about it)."""
-        probabilities = self._classifier.predict_proba(matrix)
+        class balance of the training data says nothing about it) and, with embeddings, no
+        words either."""
+        unknown = np.diff(matrix.indptr) == 0
+        probe: EmbeddingProbe | None = getattr(self, "_probe", None)  # None in older files
+        if probe is None:
+            probabilities = self._classifier.predict_proba(matrix)
+        else:
+            vectors = sentence_vectors(texts)
+            ngrams, meaning = self._ngram_log_proba(matrix), probe.log_proba(vectors)
+            probabilities = (
+                self._blend.proba(ngrams, meaning)
+                if self._blend is not None
+                else (np.exp(ngrams) + np.exp(meaning)) / 2
+            )
+            unknown &= ~vectors.any(axis=1)
         positive = probabilities[:, self.classes_.index(POSITIVE)]
         negative = probabilities[:, self.classes_.index(NEGATIVE)]
         scores = np.asarray(positive - negative, dtype=np.float64)
-        scores[np.diff(matrix.indptr) == 0] = 0.0
+        scores[unknown] = 0.0
         return scores
+
+    def _ngram_log_proba(self, matrix: csr_matrix) -> npt.NDArray[np.float64]:
+        """The n-gram regression's log-probabilities, one column per class."""
+        return np.asarray(self._classifier.predict_log_proba(matrix), dtype=np.float64)
 
     def _label(self, score: float) -> str:
         if score >= self.neutral_margin:

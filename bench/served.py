@@ -40,6 +40,38 @@ def peak_rss_mib(pid: int) -> float:
     return round(total, 1)
 
 
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system, all threads) each of ``pids`` has used so far; a process
+    gone in between is left out."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return used
+
+
+def server_pids(pid: int) -> list[int]:
+    """``pid`` and its child processes (uvicorn's workers)."""
+    return [pid, *_children(pid)]
+
+
+def postgres_pids() -> list[int]:
+    """Every process of the local PostgreSQL server (the postmaster, its backends and helpers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def _children(pid: int) -> list[int]:
     found = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in found.read_text().split()] if found.exists() else []

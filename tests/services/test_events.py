@@ -3,12 +3,13 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, insert, select
 
 from crmind.analytics.lifecycle import LifecycleThresholds
 from crmind.services.analysis import AnalysisOptions, run_analysis
@@ -20,6 +21,7 @@ from crmind.services.events import (
     record_events,
 )
 from crmind.services.live_state import live_state
+from crmind.store.locks import lock_live_states
 from crmind.store.schema import Customer, CustomerScore, Event, ModelRun, Order
 
 START = datetime(2024, 1, 1, 12, tzinfo=UTC)
@@ -225,7 +227,8 @@ def test_the_live_stage_is_what_the_next_analysis_run_says(engine: Engine) -> No
 
 
 def test_batches_sent_at_once_for_one_new_person_make_one_customer(engine: Engine) -> None:
-    """Writes are serialised: concurrent batches naming the same new e-mail share a customer."""
+    """Concurrent batches naming the same new e-mail share a customer (SQLite: one writer at a
+    time; PostgreSQL: the new key's lock)."""
     batches = [
         [ev(f"t{thread}-{i}", email="new@example.com", days=i) for i in range(20)]
         for thread in range(4)
@@ -256,3 +259,80 @@ def test_a_customer_who_withdrew_profiling_gets_no_live_state(engine: Engine) ->
     assert result.live_states_updated == 1
     assert live_state(engine, withdrawn) is None
     assert live_state(engine, customer_of(engine, "w1")) is not None
+
+
+def test_batches_sent_at_once_for_the_same_customers_add_up(engine: Engine) -> None:
+    """Side by side (PostgreSQL) or one after the other (SQLite), no batch's counters are lost."""
+    batches = [
+        [
+            *(ev(f"t{thread}-v{i}", customer_key=f"C{i % 5}", days=i) for i in range(20)),
+            *(buy(f"t{thread}-p{i}", i, 10.0, customer_key=f"C{i}") for i in range(5)),
+        ]
+        for thread in range(4)
+    ]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda batch: record_events(engine, batch), batches))
+    assert sum(r.stored for r in results) == 100
+    assert sum(r.customers_created for r in results) == 5
+    assert sum(r.orders_created for r in results) == 20
+    states = [live_state(engine, customer_of(engine, f"t0-p{i}")) for i in range(5)]
+    assert all(state is not None for state in states)
+    assert sum(state["event_counts"]["page_view"] for state in states if state) == 80
+    assert [state["purchases"] for state in states if state] == [4] * 5
+    assert sum(state["revenue"] for state in states if state) == pytest.approx(200.0)
+
+
+def test_a_batch_resent_while_it_is_still_being_stored_counts_once(engine: Engine) -> None:
+    batch = [
+        *(ev(f"v{i}", customer_key=f"C{i % 3}", days=i) for i in range(30)),
+        *(buy(f"p{i}", i, 5.0, customer_key=f"C{i}", order_number=f"O-{i}") for i in range(3)),
+    ]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: record_events(engine, batch), range(4)))
+    assert sum(r.stored for r in results) == 33
+    assert sorted(len(r.duplicates) for r in results) == [0, 33, 33, 33] or (
+        sum(len(r.duplicates) for r in results) == 3 * 33  # split between two in flight
+    )
+    assert sum(r.orders_created for r in results) == 3
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Event)).scalar_one() == 33
+        assert conn.execute(select(func.count()).select_from(Order)).scalar_one() == 3
+    state = live_state(engine, customer_of(engine, "p0"))
+    assert state is not None
+    assert state["event_counts"] == {"page_view": 10, "purchase": 1}
+    assert state["purchases"] == 1
+
+
+@pytest.mark.postgres
+def test_postgres_batches_wait_only_for_the_customers_they_share(postgres_engine: Engine) -> None:
+    """A transaction holding customer A's live-state lock holds up A's next batch, not B's."""
+    engine = postgres_engine
+    record_events(engine, [ev("a0", customer_key="A"), ev("b0", customer_key="B")])
+    a = customer_of(engine, "a0")
+    with ThreadPoolExecutor(max_workers=2) as pool, engine.connect() as holder:
+        with holder.begin():
+            lock_live_states(holder, [a])
+            holder_pid = holder.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            other = pool.submit(record_events, engine, [ev("b1", days=1, customer_key="B")])
+            assert other.result(timeout=60).stored == 1  # B's batch did not wait for A's lock
+            held_up = pool.submit(record_events, engine, [ev("a1", days=1, customer_key="A")])
+            _until_blocked_by(engine, holder_pid)
+            assert not held_up.done()
+        assert held_up.result(timeout=60).stored == 1  # and went on once the lock was released
+    state = live_state(engine, a)
+    assert state is not None
+    assert state["event_counts"] == {"page_view": 2}
+
+
+def _until_blocked_by(engine: Engine, holder_pid: int) -> None:
+    """Return once some session waits for a lock ``holder_pid`` holds (fail after 60 s)."""
+    for _ in range(600):
+        with engine.connect() as conn:  # pg_stat_activity is read once per transaction
+            waiting = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE %(pid)s = ANY(pg_blocking_pids(pid))",
+                {"pid": holder_pid},
+            ).scalar_one()
+        if waiting:
+            return
+        time.sleep(0.1)
+    pytest.fail("no session waited for the held lock")

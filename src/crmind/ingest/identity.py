@@ -15,6 +15,7 @@ fields are written encrypted, with the search tokens of its names.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,7 @@ def resolve_customers(
     profile_columns: tuple[str, ...] = (),
     *,
     cipher: FieldCipher,
+    lock_new: Callable[[Connection, list[tuple[str, str, str]]], None] | None = None,
 ) -> Resolution:
     """Find or create the customer of every row of ``people``.
 
@@ -80,6 +82,10 @@ def resolve_customers(
     ``people`` has ``_row``, ``customer_key``, ``email``, ``phone`` (plain, normalised) and the
     ``profile_columns`` (customers' table columns, plain) used to fill a newly created customer
     from its first row; ``cipher`` encrypts and hashes them.
+
+    ``lock_new``, for writers that run side by side, is handed the keys (kind, source, value)
+    the store does not know and returns once no other writer can record them; the keys are then
+    read again, as a writer that held them may have recorded them meanwhile.
     """
     people = people.with_columns(
         cipher.search_hash_series(people.get_column("email")).alias("email_hash"),
@@ -91,6 +97,11 @@ def resolve_customers(
             people.select("_row", pl.lit(None, pl.Int64).alias(RESOLVED)), frozenset()
         )
     known = _known_tokens(conn, source, keyed)
+    if lock_new is not None:
+        unknown = _unknown_tokens(source, keyed, known)
+        if unknown:
+            lock_new(conn, unknown)
+            known = _known_tokens(conn, source, keyed)
     groups = _group_rows(keyed)
     component_customer: dict[tuple[str, str], int] = {}
     for token, customer in known.items():
@@ -174,6 +185,19 @@ def _known_tokens(conn: Connection, source: str, keyed: pl.DataFrame) -> dict[tu
         (kind, value): int(customer)
         for kind, value, customer in found.select("kind", "value", "customer_id").iter_rows()
     }
+
+
+def _unknown_tokens(
+    source: str, keyed: pl.DataFrame, known: dict[tuple[str, str], int]
+) -> list[tuple[str, str, str]]:
+    """The identity keys (kind, source, value) of ``keyed`` that ``known`` lacks."""
+    unknown = []
+    for column, kind in KINDS.items():
+        key_source = source if kind == "source_key" else ""
+        for value in keyed[column].drop_nulls().unique().cast(pl.String).to_list():
+            if (kind, value) not in known:
+                unknown.append((kind, key_source, value))
+    return unknown
 
 
 def _create_customers(

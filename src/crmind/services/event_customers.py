@@ -20,6 +20,7 @@ from crmind.ingest.cleaning.contacts import normalize_email, normalize_phone
 from crmind.ingest.identity import CUSTOMER_KEY, RESOLVED, resolve_customers
 from crmind.privacy.binding import cipher_of
 from crmind.store.bulk import select_by_keys
+from crmind.store.locks import lock_new_identities
 from crmind.store.schema import Customer, table_of
 
 MAX_MERGE_HOPS: Final = 20
@@ -96,6 +97,8 @@ def with_customers(conn: Connection, frame: pl.DataFrame) -> tuple[pl.DataFrame,
                 None,  # events come from no import run
                 ("email", "phone"),
                 cipher=cipher,
+                # side-by-side writers (PostgreSQL) lock the keys they are about to record
+                lock_new=lock_new_identities if conn.dialect.name == "postgresql" else None,
             )
             found.append(resolution.rows.rename({RESOLVED: "_resolved"}))
             created += len(resolution.created_ids)

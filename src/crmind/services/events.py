@@ -23,8 +23,23 @@ implausible e-mail) raises :class:`RejectedEventsError` naming every such event 
 reason, and nothing is written. Shape rules (types, lengths, an offset on every time) are the
 API schema's (:mod:`crmind.api.schemas.events`); this module trusts them.
 
-Writes are serialised: one ``BEGIN IMMEDIATE`` transaction at a time on SQLite, a transaction
-advisory lock on PostgreSQL, so two batches naming the same new e-mail make one customer.
+Concurrency. SQLite has one writer: a batch is one ``BEGIN IMMEDIATE`` transaction, one at a
+time. PostgreSQL takes batches side by side, each in two transactions at READ COMMITTED: the
+first resolves the customers (steps 1 and 2), the second writes the rest. The rules for what
+two batches in flight share:
+
+- a new identity key (e-mail, phone, source key) is locked before its customer is created
+  (:mod:`crmind.store.locks`), so two batches naming the same new e-mail make one customer; the
+  first transaction is short, so such a lock is soon released;
+- events, orders and products are inserted with ``ON CONFLICT DO NOTHING`` in key order, and
+  an event or order another batch stored first (even in flight) counts as a duplicate, so an
+  event resent while its first request still runs is stored once and counted once;
+- a customer's live state is read and rewritten under that customer's lock.
+
+A refused batch stores nothing on both databases (refusals come before any write or in the
+first transaction). On PostgreSQL, should the second transaction fail (the server gone), the
+customers the first created stay, with no events; sending the batch again finds them. A
+transaction PostgreSQL aborts as a deadlock is run again (both, at most ``ATTEMPTS`` times).
 """
 
 from __future__ import annotations
@@ -40,6 +55,7 @@ from typing import Any, Final
 
 import polars as pl
 from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.exc import DBAPIError
 
 from crmind.analytics.lifecycle import LifecycleThresholds
 from crmind.analytics.profile import naive_utc
@@ -49,7 +65,7 @@ from crmind.services.event_customers import EventProblem as EventProblem
 from crmind.services.event_customers import RejectedEventsError as RejectedEventsError
 from crmind.services.event_customers import normalised_contacts, with_customers
 from crmind.services.live_state import update_live_state
-from crmind.store.bulk import insert_ignore, select_by_keys
+from crmind.store.bulk import insert_ignore, insert_ignore_returning, select_by_keys
 from crmind.store.schema import Event, Order, OrderLine, Product, table_of
 
 PURCHASE: Final = "purchase"
@@ -57,7 +73,9 @@ PURCHASE: Final = "purchase"
 MAX_BATCH: Final = 1000
 """The most events one call takes."""
 _compact_json = json.JSONEncoder(separators=(",", ":")).encode
-PG_LOCK_KEY: Final = 0x63726D696E64  # "crmind": the advisory lock of event writes
+ATTEMPTS: Final = 5
+"""How often a batch is tried on PostgreSQL when its transaction is aborted as a deadlock."""
+_RETRIED_STATES: Final = frozenset({"40P01", "40001"})  # deadlock, serialisation failure
 
 
 @dataclass(frozen=True)
@@ -155,23 +173,68 @@ def record_events(
     if not events:
         return EventsResult(received=0, stored=0)
     frame = normalised_contacts(_frame(events), options.phone_region)
-    with _exclusive(engine) as conn:
-        fresh, duplicates = _split_duplicates(conn, frame)
-        if fresh.height == 0:
-            return EventsResult(received=len(events), stored=0, duplicates=duplicates)
-        fresh, created = with_customers(conn, fresh)
-        fresh = _with_products(conn, fresh)
-        insert_ignore(conn, table_of(Event), _event_rows(fresh))
-        orders = _write_orders(conn, fresh, options.default_currency)
-        updated = update_live_state(conn, fresh, options.lifecycle)
+    if engine.dialect.name == "sqlite":
+        with _sqlite_writer(engine) as conn:
+            customers = _with_customers(conn, frame)
+            if isinstance(customers, EventsResult):
+                return customers
+            return _store(conn, customers, options)
+    return _side_by_side(engine, frame, options)
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """A batch's new events with their customers resolved, before anything else is written."""
+
+    fresh: pl.DataFrame
+    received: int
+    duplicates: list[Duplicate]
+    customers_created: int
+
+
+def _with_customers(conn: Connection, frame: pl.DataFrame) -> _Resolved | EventsResult:
+    """The batch less the events the store holds, with customers resolved (new ones created);
+    the result at once when every event is a duplicate."""
+    fresh, duplicates = _split_duplicates(conn, frame)
+    if fresh.height == 0:
+        return EventsResult(received=frame.height, stored=0, duplicates=duplicates)
+    fresh, created = with_customers(conn, fresh)
+    return _Resolved(fresh, frame.height, duplicates, created)
+
+
+def _store(conn: Connection, resolved: _Resolved, options: EventOptions) -> EventsResult:
+    """Products, events, orders and live state of a resolved batch, in ``conn``'s transaction."""
+    fresh = _with_products(conn, resolved.fresh)
+    fresh, raced = _insert_events(conn, fresh)
+    duplicates = sorted([*resolved.duplicates, *raced], key=lambda d: d.index)
+    orders = _write_orders(conn, fresh, options.default_currency)
+    updated = update_live_state(conn, fresh, options.lifecycle)
     return EventsResult(
-        received=len(events),
+        received=resolved.received,
         stored=fresh.height,
         duplicates=duplicates,
-        customers_created=created,
+        customers_created=resolved.customers_created,
         orders_created=orders,
         live_states_updated=updated,
     )
+
+
+def _side_by_side(engine: Engine, frame: pl.DataFrame, options: EventOptions) -> EventsResult:
+    """PostgreSQL: customers in one short transaction, the rest in a second (see the module
+    docstring); both run again when PostgreSQL aborts one as a deadlock."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with engine.begin() as conn:
+                customers = _with_customers(conn, frame)
+            if isinstance(customers, EventsResult):
+                return customers
+            with engine.begin() as conn:
+                return _store(conn, customers, options)
+        except DBAPIError as exc:
+            state = getattr(exc.orig, "sqlstate", None)
+            if attempt == ATTEMPTS or state not in _RETRIED_STATES:
+                raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _frame(events: Sequence[IncomingEvent]) -> pl.DataFrame:
@@ -199,13 +262,10 @@ def _frame(events: Sequence[IncomingEvent]) -> pl.DataFrame:
 
 
 @contextmanager
-def _exclusive(engine: Engine) -> Iterator[Connection]:
-    """One transaction that no other event write runs beside (see the module docstring)."""
+def _sqlite_writer(engine: Engine) -> Iterator[Connection]:
+    """A transaction that is SQLite's only writer (this process's threads queue for it first)."""
     with _lock_of(engine), engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        elif conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_LOCK_KEY})")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
         yield conn
 
 
@@ -244,9 +304,30 @@ def _with_products(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
     ids = _ids_of(conn, products, "sku", skus)
     unknown = skus.join(ids, on=["source", "sku"], how="anti")
     if unknown.height:
-        insert_ignore(conn, products, unknown)
+        insert_ignore(conn, products, unknown.sort("source", "sku"))  # key order: no deadlock
         ids = pl.concat([ids, _ids_of(conn, products, "sku", unknown)])
     return frame.join(ids.rename({"id": "product_id"}), on=["source", "sku"], how="left")
+
+
+def _insert_events(conn: Connection, fresh: pl.DataFrame) -> tuple[pl.DataFrame, list[Duplicate]]:
+    """Insert the batch's new events; the events really stored, and those another batch in
+    flight stored first (PostgreSQL only: on SQLite the batch is the only writer)."""
+    rows = _event_rows(fresh)
+    if conn.dialect.name != "postgresql":
+        insert_ignore(conn, table_of(Event), rows)
+        return fresh, []
+    inserted = insert_ignore_returning(
+        conn, table_of(Event), rows.sort("source", "event_key"), ("source", "event_key")
+    )
+    if len(inserted) == fresh.height:
+        return fresh, []
+    keys = ["source", "event_key"]
+    stored = pl.DataFrame(inserted, schema=dict.fromkeys(keys, pl.String), orient="row")
+    raced = fresh.join(stored, on=keys, how="anti", maintain_order="left")
+    return (
+        fresh.join(stored, on=keys, how="semi", maintain_order="left"),
+        [Duplicate(int(i), str(k)) for i, k in raced.select("_row", "event_key").rows()],
+    )
 
 
 def _event_rows(frame: pl.DataFrame) -> pl.DataFrame:
@@ -283,8 +364,18 @@ def _write_orders(conn: Connection, frame: pl.DataFrame, default_currency: str) 
     new = headers.join(known, on=["source", "order_number"], how="anti")
     if new.height == 0:
         return 0
-    insert_ignore(conn, orders, new.drop("product_id", "amount"))
-    ids = _ids_of(conn, orders, "order_number", new)
+    if conn.dialect.name == "postgresql":  # only the orders this batch stored get a line
+        inserted = insert_ignore_returning(
+            conn,
+            orders,
+            new.drop("product_id", "amount").sort("source", "order_number"),
+            ("source", "order_number", "id"),
+        )
+        schema = {"source": pl.String, "order_number": pl.String, "id": pl.Int64}
+        ids = pl.DataFrame(inserted, schema=schema, orient="row")
+    else:
+        insert_ignore(conn, orders, new.drop("product_id", "amount"))
+        ids = _ids_of(conn, orders, "order_number", new)
     lines = new.join(ids, on=["source", "order_number"]).select(
         pl.col("id").alias("order_id"),
         pl.lit(1).alias("line_number"),
@@ -295,7 +386,7 @@ def _write_orders(conn: Connection, frame: pl.DataFrame, default_currency: str) 
         pl.lit(False).alias("is_outlier"),
     )
     insert_ignore(conn, table_of(OrderLine), lines)
-    return new.height
+    return lines.height
 
 
 def _ids_of(conn: Connection, table: Table, key: str, wanted: pl.DataFrame) -> pl.DataFrame:

@@ -2,7 +2,8 @@
 by the customer's 360° view.
 
 :func:`update_live_state` runs inside the transaction that stores the events. For the customers
-the new events name, set-based (one read of their rows, one of their orders, one upsert):
+the new events name, set-based (one read of their rows, one of their orders, one upsert; on
+PostgreSQL after taking the customers' live-state locks, :mod:`crmind.store.locks`):
 
 - the counters since the newest completed analysis run (events by type, purchase events and
   their revenue) grow by the batch; a row written before that run starts again from zero;
@@ -38,6 +39,7 @@ from crmind.analytics.live import (
 from crmind.analytics.profile import LAST_GAP_DAYS
 from crmind.services.consents import profiling_excluded, without_excluded
 from crmind.store.bulk import select_by_keys, upsert
+from crmind.store.locks import lock_live_states
 from crmind.store.schema import CustomerLiveState, CustomerProfile, ModelRun, Order, table_of
 
 PURCHASE: Final = "purchase"
@@ -87,6 +89,7 @@ def update_live_state(
         pl.col(c.EVENT_TYPE).alias("batch_types"),
     )
     ids = batch[c.CUSTOMER_ID].to_list()
+    lock_live_states(conn, ids)  # PostgreSQL: batches writing side by side take turns per customer
     stored = _stored_rows(conn, ids)
     same_run = (
         pl.col("analysis_run_id").is_null()

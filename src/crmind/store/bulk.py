@@ -98,6 +98,36 @@ def insert_ignore(conn: Connection, table: Table, frame: pl.DataFrame) -> int:
     return inserted
 
 
+def insert_ignore_returning(
+    conn: Connection, table: Table, frame: pl.DataFrame, returning: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """PostgreSQL only: :func:`insert_ignore`, answering the ``returning`` columns of the rows
+    really inserted (a row another transaction inserted first, even one
+    not yet committed when this one started, is skipped and not answered)."""
+    if conn.dialect.name != "postgresql":
+        raise ValueError("insert_ignore_returning is for PostgreSQL; SQLite has one writer")
+    if frame.height == 0:
+        return []
+    cols = ", ".join(_quoted(conn, col) for col in frame.columns)
+    target = _quoted(conn, table.name)
+    answered = ", ".join(_quoted(conn, col) for col in returning)
+    if frame.height <= UNNEST_MAX_ROWS:
+        rows, params = _pg_unnest(conn, table, frame)
+        result = conn.exec_driver_sql(
+            f"INSERT INTO {target} ({cols}) {rows} ON CONFLICT DO NOTHING RETURNING {answered}",
+            params,
+        )
+        return [tuple(row) for row in result]
+    staging = _copy_to_temp(conn, table.name, frame)
+    result = conn.exec_driver_sql(
+        f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staging} "
+        f"ON CONFLICT DO NOTHING RETURNING {answered}"
+    )
+    inserted = [tuple(row) for row in result]
+    conn.exec_driver_sql(f"DROP TABLE {staging}")
+    return inserted
+
+
 def upsert(conn: Connection, table: Table, frame: pl.DataFrame, key: tuple[str, ...]) -> None:
     """Insert the rows of ``frame``; a row whose ``key`` columns the table holds replaces the
     stored values of the frame's other columns (``INSERT ... ON CONFLICT (key) DO UPDATE``)."""

@@ -3,7 +3,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import softmax
 
-from crmind.assistant.intent_calibration import budget_threshold, fit_temperature, probabilities
+from crmind.assistant.intent_calibration import (
+    budget_threshold,
+    fit_temperature,
+    in_scope_score,
+    probabilities,
+)
 
 
 def test_fit_temperature_recovers_the_temperature_the_labels_were_drawn_with() -> None:
@@ -37,3 +42,12 @@ def test_budget_threshold_refuses_at_most_the_budget_of_right_answers() -> None:
 
 def test_budget_threshold_of_nothing_is_zero() -> None:
     assert budget_threshold(np.array([]), np.array([], dtype=bool), 1.0, 0.01) == 0.0
+
+
+def test_in_scope_score_sums_the_best_intents_probabilities() -> None:
+    probs = np.array([[0.45, 0.45, 0.05, 0.05], [0.3, 0.2, 0.25, 0.25]])
+    np.testing.assert_allclose(in_scope_score(probs, 1), [0.45, 0.3])
+    # torn between two intents: together they are sure; spread thin: still unsure
+    np.testing.assert_allclose(in_scope_score(probs, 2), [0.9, 0.55])
+    np.testing.assert_allclose(in_scope_score(probs, 3), [0.95, 0.8])
+    np.testing.assert_allclose(in_scope_score(probs, 10), [1.0, 1.0])

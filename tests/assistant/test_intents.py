@@ -171,6 +171,28 @@ def test_calibrate_chooses_the_threshold_on_held_out_messages() -> None:
     assert fixed.calibrate(held_out_texts, held_out_labels).threshold_ == 0.5
 
 
+def test_the_in_scope_score_refuses_the_most_held_out_out_of_scope_messages() -> None:
+    texts, labels = load_intent_spec().training_data()
+    held_out_texts, held_out_labels = load_intent_spec(PARAPHRASES).training_data()
+    recall = {}
+    for top in (1, 2, 3):
+        model = IntentClassifier(scope_top=top).fit(texts, labels)
+        model.calibrate(held_out_texts, held_out_labels)
+        assert model.scope_top_ == top
+        recall[top] = model.calibration_["out_of_scope_recall"]
+    chosen = IntentClassifier().fit(texts, labels).calibrate(held_out_texts, held_out_labels)
+    best = max(recall.values())
+    assert chosen.scope_top_ == min(top for top, value in recall.items() if value == best)
+    assert chosen.calibration_["out_of_scope_recall"] == best
+
+
+def test_without_out_of_scope_messages_the_best_intent_alone_is_the_in_scope_score() -> None:
+    model = IntentClassifier().fit(TINY, TINY_LABELS)
+    assert model.scope_top_ == 1
+    model.calibrate(TINY, TINY_LABELS)
+    assert model.scope_top_ == 1
+
+
 def test_calibrate_refuses_labels_it_does_not_know() -> None:
     model = IntentClassifier().fit(TINY, TINY_LABELS)
     with pytest.raises(ModelDataError, match="does not know"):
@@ -196,6 +218,8 @@ def test_fit_names_what_is_wrong_with_the_data() -> None:
         IntentClassifier(threshold=1.5).fit(TINY, TINY_LABELS)
     with pytest.raises(ConfigurationError, match="folds"):
         IntentClassifier(folds=1).fit(TINY, TINY_LABELS)
+    with pytest.raises(ConfigurationError, match="scope_top"):
+        IntentClassifier(scope_top=0).fit(TINY, TINY_LABELS)
 
 
 def test_two_intents_work_too() -> None:

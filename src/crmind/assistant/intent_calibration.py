@@ -14,6 +14,15 @@ budget the highest threshold refuses the most out-of-scope messages, whether or 
 held-out data holds any; a wrongly read in-scope message that is refused costs nothing (it
 was wrong anyway). The budget states what the assistant trades in words a user can weigh, and
 it transfers across intent sets, where a fixed probability does not.
+
+What the threshold is compared with is the message's *in-scope score*
+(:func:`in_scope_score`): the summed probability of its ``top`` best intents. With ``top`` 1 it
+is the best intent's probability; with more, a message torn between two or three close intents
+("freeze my card" between *card lost* and *freeze account*) keeps the probability it gives them
+together, while a message that belongs to no intent spreads its probability thin over many
+(or gives it to the learnt out-of-scope class) and still scores low.
+The classifier chooses ``top`` among :data:`TOPS` as the one whose threshold, chosen by the
+same budget, refuses the most held-out out-of-scope messages.
 """
 
 from __future__ import annotations
@@ -27,6 +36,8 @@ Floats = npt.NDArray[np.float64]
 
 MIN_TEMPERATURE = 1e-3
 MAX_TEMPERATURE = 100.0
+TOPS = (1, 2, 3)
+"""Numbers of best intents whose summed probability the classifier tries as in-scope score."""
 
 
 def probabilities(scores: Floats, temperature: float) -> Floats:
@@ -70,3 +81,12 @@ def budget_threshold(
     if spare >= len(kept):
         return float(kept[-1])
     return float((kept[spare - 1] + kept[spare]) / 2)
+
+
+def in_scope_score(probs: Floats, top: int) -> Floats:
+    """Each row's summed probability of its ``top`` best columns (``probs``: intents only)."""
+    top = max(1, min(top, probs.shape[1]))
+    if top == 1:
+        return np.asarray(probs.max(axis=1), dtype=np.float64)
+    best = -np.partition(-probs, top - 1, axis=1)[:, :top]
+    return np.asarray(best.sum(axis=1), dtype=np.float64)

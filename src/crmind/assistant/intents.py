@@ -17,7 +17,12 @@ intent.
 learnt as one more class when ``oos_class`` (Larson et al.'s "oos-train"): a message read as
 that class is refused. On top, a message whose best intent's probability is under
 ``threshold_`` is refused ("oos-threshold"): the assistant says it did not understand instead
-of guessing. The threshold is, in order of precedence: the ``threshold`` hyperparameter; the
+of guessing. The threshold applies to the message's in-scope score, the summed probability of
+its ``scope_top_`` best intents (:func:`~crmind.assistant.intent_calibration.in_scope_score`):
+1, 2 or 3, the one whose threshold, chosen as below, refuses the most held-out out-of-scope
+messages (the fewer intents on a tie; 1, the best intent's probability, when the held-out data
+hold no out-of-scope message). The threshold and ``scope_top_`` are, in order of
+precedence: the ``threshold`` hyperparameter; the
 one :meth:`IntentClassifier.calibrate` chose on held-out messages (e.g. CLINC150's validation
 split); else the one :meth:`IntentClassifier.fit` chose on its out-of-fold probabilities. Both
 choose the highest threshold that refuses at most ``max_in_scope_loss`` (one point by default)
@@ -44,7 +49,13 @@ from scipy.sparse import csr_matrix
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from crmind.assistant.intent_calibration import budget_threshold, fit_temperature, probabilities
+from crmind.assistant.intent_calibration import (
+    TOPS,
+    budget_threshold,
+    fit_temperature,
+    in_scope_score,
+    probabilities,
+)
 from crmind.assistant.intent_features import IntentFeatures, sentence_vectors
 from crmind.assistant.intent_neighbours import NeighbourScores, choose_scale
 from crmind.assistant.intents_spec import (
@@ -99,14 +110,16 @@ class IntentClassifier(Estimator):
     character n-grams; ``chinese_words``, jieba's words beside the characters; ``embeddings``
     and ``embedding_weight`` (:mod:`~crmind.assistant.intent_features`); ``oos_class``, learn
     out-of-scope examples as a class; ``threshold``, a fixed threshold instead of a chosen
-    one; ``max_in_scope_loss``, the in-scope accuracy the chosen threshold may cost;
-    ``folds`` of the cross-validation that calibrates; ``random_state``.
+    one; ``scope_top``, the number of best intents whose summed probability is the in-scope
+    score the threshold applies to (``None``: chosen with the threshold); ``max_in_scope_loss``,
+    the in-scope accuracy the chosen threshold may cost; ``folds`` of the cross-validation that
+    calibrates; ``random_state``.
 
     Learned attributes: ``classes_`` (intent names), ``neighbour_scale_`` (the weight of the
-    nearest neighbours' scores; 0 without embeddings), ``temperature_``, ``threshold_``,
-    ``threshold_source_`` (``"fixed"``, ``"cross-validation"`` or ``"held-out data"``),
-    ``oos_class_`` (whether out-of-scope examples were learnt as a class), ``n_features_``,
-    ``calibration_`` (accuracy figures of the data the threshold was chosen on).
+    nearest neighbours' scores; 0 without embeddings), ``temperature_``, ``scope_top_``,
+    ``threshold_``, ``threshold_source_`` (``"fixed"``, ``"cross-validation"`` or
+    ``"held-out data"``), ``oos_class_`` (whether out-of-scope examples were learnt as a class),
+    ``n_features_``, ``calibration_`` (accuracy figures of the data the threshold was chosen on).
     """
 
     def __init__(
@@ -119,6 +132,7 @@ class IntentClassifier(Estimator):
         embedding_weight: float = 3.0,
         oos_class: bool = True,
         threshold: float | None = None,
+        scope_top: int | None = None,
         max_in_scope_loss: float = 0.01,
         folds: int = 5,
         random_state: int = 0,
@@ -130,6 +144,7 @@ class IntentClassifier(Estimator):
         self.embedding_weight = embedding_weight
         self.oos_class = oos_class
         self.threshold = threshold
+        self.scope_top = scope_top
         self.max_in_scope_loss = max_in_scope_loss
         self.folds = folds
         self.random_state = random_state
@@ -185,13 +200,13 @@ class IntentClassifier(Estimator):
         held_out = np.zeros((len(names), len(self._labels)))
         held_out[learnt] = probabilities(oof_scores, self.temperature_)
         held_out[~learnt] = probabilities(other_scores, self.temperature_)
-        self.threshold_ = 0.0
-        self._choose_threshold(held_out, names, "cross-validation")
+        self.threshold_, self.scope_top_ = 0.0, 1
+        self._choose_scope(held_out, names, "cross-validation")
         logger.info(
             "intent classifier: %d intents, %d texts (%d out of scope), %d features, "
-            "temperature %.3f, threshold %.3f (%s)",
+            "temperature %.3f, threshold %.3f of the %d best intents' probability (%s)",
             len(self.classes_), len(names), n_oos, self.n_features_, self.temperature_,
-            self.threshold_, self.threshold_source_,
+            self.threshold_, self.scope_top_, self.threshold_source_,
         )  # fmt: skip
         return self
 
@@ -208,7 +223,7 @@ class IntentClassifier(Estimator):
             raise ModelDataError(f"held-out labels the model does not know: {unknown[:5]}")
         if not (names != OUT_OF_SCOPE).any():
             raise ModelDataError("calibrating the threshold needs held-out in-scope messages")
-        self._choose_threshold(self._probabilities(texts), names, "held-out data")
+        self._choose_scope(self._probabilities(texts), names, "held-out data")
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
@@ -260,15 +275,32 @@ class IntentClassifier(Estimator):
     def _refused(
         self, everything: npt.NDArray[np.float64], threshold: float | None = None
     ) -> npt.NDArray[np.bool_]:
-        """Whether each row is refused: read as out of scope, under the threshold, or without
-        any feature (equal probabilities)."""
+        """Whether each row is refused: read as out of scope, its in-scope score under the
+        threshold, or without any feature (equal probabilities)."""
         intents = everything[:, : len(self.classes_)]
-        best = intents.max(axis=1)
-        refused = best < (self.threshold_ if threshold is None else threshold)
-        refused |= np.isclose(intents.min(axis=1), best)
+        score = in_scope_score(intents, self._top)
+        refused = score < (self.threshold_ if threshold is None else threshold)
+        refused |= np.isclose(intents.min(axis=1), intents.max(axis=1))
         if self.oos_class_:
             refused |= everything.argmax(axis=1) == len(self.classes_)
         return np.asarray(refused)
+
+    def _choose_scope(
+        self, everything: npt.NDArray[np.float64], names: npt.NDArray[np.object_], source: str
+    ) -> None:
+        """Set ``scope_top_`` (the ``scope_top`` hyperparameter, else the one of :data:`TOPS`
+        whose threshold refuses the most held-out out-of-scope messages, the smaller on a tie;
+        kept as it is when none is held out or the threshold is fixed), then the threshold."""
+        if self.scope_top is not None:
+            self.scope_top_ = self.scope_top
+        elif self.threshold is None and (names == OUT_OF_SCOPE).any():
+            recall = []
+            for top in TOPS:
+                self.scope_top_ = top
+                self._choose_threshold(everything, names, source)
+                recall.append(self.calibration_["out_of_scope_recall"])
+            self.scope_top_ = TOPS[int(np.argmax(recall))]
+        self._choose_threshold(everything, names, source)
 
     def _choose_threshold(
         self, everything: npt.NDArray[np.float64], names: npt.NDArray[np.object_], source: str
@@ -278,7 +310,7 @@ class IntentClassifier(Estimator):
         scope = names != OUT_OF_SCOPE
         probs = everything[:, : len(self.classes_)]
         read = np.array(self.classes_, dtype=object)[probs.argmax(axis=1)]
-        best = probs.max(axis=1)
+        best = in_scope_score(probs, self._top)
         closed = read[scope] == names[scope]
         if self.threshold is not None:
             self.threshold_, self.threshold_source_ = float(self.threshold), "fixed"
@@ -300,6 +332,10 @@ class IntentClassifier(Estimator):
             ),
         }
 
+    @property
+    def _top(self) -> int:
+        return int(getattr(self, "scope_top_", 1))  # 1 in models saved before the choice
+
     def _check_parameters(self) -> None:
         if self.threshold is not None and not 0 <= self.threshold <= 1:
             raise ConfigurationError(f"threshold must be in [0, 1], not {self.threshold}")
@@ -307,6 +343,8 @@ class IntentClassifier(Estimator):
             raise ConfigurationError(
                 f"max_in_scope_loss must be in [0, 1), not {self.max_in_scope_loss}"
             )
+        if self.scope_top is not None and self.scope_top < 1:
+            raise ConfigurationError(f"scope_top must be at least 1, not {self.scope_top}")
         if self.folds < 2:
             raise ConfigurationError(f"folds must be at least 2, not {self.folds}")
         if self.C is not None and self.C <= 0:

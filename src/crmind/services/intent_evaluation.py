@@ -124,6 +124,7 @@ def model_summary(model: IntentClassifier) -> dict[str, Any]:
         "features": model.n_features_,
         "neighbour_scale": round(model.neighbour_scale_, 4),
         "temperature": round(model.temperature_, 4),
+        "scope_top": getattr(model, "scope_top_", 1),
         "threshold": round(model.threshold_, 4),
         "threshold_chosen_on": model.threshold_source_,
         "calibration": model.calibration_,

@@ -289,10 +289,8 @@ def test_a_batch_resent_while_it_is_still_being_stored_counts_once(engine: Engin
     ]
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda _: record_events(engine, batch), range(4)))
-    assert sum(r.stored for r in results) == 33
-    assert sorted(len(r.duplicates) for r in results) == [0, 33, 33, 33] or (
-        sum(len(r.duplicates) for r in results) == 3 * 33  # split between two in flight
-    )
+    assert sum(r.stored for r in results) == 33  # each event once, whichever batch stored it
+    assert sum(len(r.duplicates) for r in results) == 3 * 33
     assert sum(r.orders_created for r in results) == 3
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Event)).scalar_one() == 33

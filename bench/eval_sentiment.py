@@ -8,6 +8,13 @@ word, and the UCI sets are part of it too (for those the recipe leaves the evalu
 
     .venv/bin/python bench/eval_sentiment.py            # all sets, about 20 minutes
     .venv/bin/python bench/eval_sentiment.py --no-cv    # transfer figures only
+    .venv/bin/python bench/eval_sentiment.py --e5-only  # 5-fold CV with E5 embeddings only,
+                                                        # into the existing results; ~40 min
+
+With ``--e5`` (or ``--e5-only``) each set marked ``e5`` is also cross-validated with
+``SentimentModel(embeddings=True)`` (``crmind evaluate sentiment --embeddings``): embedding is
+the slow part (a long hotel review takes about 0.1 s of one core), so online_shopping_10_cats
+(62,774 reviews, hours on one core) is left out.
 
 Data: ../shared/data (ChnSentiCorp and online_shopping_10_cats are read there, never copied)
 and the bundled UCI sentences. Writes bench/results/sentiment.json and .md.
@@ -45,6 +52,7 @@ SETS: dict[str, dict[str, Any]] = {
         "where": None,
         "goal_cv": 0.92,
         "goal_transfer": 0.85,
+        "e5": True,
     },
     "online_shopping_10_cats": {
         "path": SHARED / "online_shopping_10_cats" / "online_shopping_10_cats.zip",
@@ -61,6 +69,7 @@ SETS: dict[str, dict[str, Any]] = {
             "leave_out": source,
             "goal_cv": 0.85,
             "goal_transfer": 0.80,
+            "e5": True,
         }
         for source in ("amazon", "yelp", "imdb")
     },
@@ -72,7 +81,9 @@ def accuracy(model: SentimentModel, texts: list[str], labels: list[str]) -> floa
     return round(float((predicted == np.array(labels)).mean()), 4)
 
 
-def evaluate(name: str, spec: dict[str, Any], cross_validate: bool) -> dict[str, Any]:
+def evaluate(
+    name: str, spec: dict[str, Any], cross_validate: bool, e5: bool, transfer: bool = True
+) -> dict[str, Any]:
     texts, labels = read_labelled_texts(spec["path"], spec["text_col"], "label", spec["where"])
     assert labels is not None
     row: dict[str, Any] = {
@@ -80,6 +91,22 @@ def evaluate(name: str, spec: dict[str, Any], cross_validate: bool) -> dict[str,
         "texts": len(texts),
         **{k: spec[k] for k in spec if k.startswith("goal")},
     }
+    if e5 and spec.get("e5"):
+        report = evaluate_sentiment_file(
+            spec["path"],
+            text_col=spec["text_col"],
+            label_col="label",
+            folds=5,
+            where=spec["where"],
+            embeddings=True,
+        )
+        row["cv_e5"] = report["in_domain"]["accuracy"]
+        row["cv_e5_sd"] = report["in_domain"]["accuracy_sd"]
+        row["cv_e5_macro_f1"] = report["in_domain"]["macro_f1"]
+        row["cv_e5_seconds"] = report["seconds"]
+    if not transfer:
+        print(json.dumps(row), flush=True)
+        return row
     keys = {text_key(text) for text in texts}
     started = time.perf_counter()
     row["shipped_as_is"] = accuracy(default_sentiment_model(), texts, labels)
@@ -114,9 +141,9 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         f"Command: `.venv/bin/python bench/eval_sentiment.py`; {platform.machine()}, "
         f"Python {platform.python_version()}.",
         "",
-        "| set | texts | 5-fold CV | CV + default data | shipped as is "
+        "| set | texts | 5-fold CV | CV + default data | 5-fold CV, E5 | shipped as is "
         "| recipe without these texts | goal CV / transfer |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         cv = f"{row['cv']:.3f} ± {row['cv_sd']:.3f}" if "cv" in row else ""
@@ -125,8 +152,9 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             if "cv_with_default_data" in row
             else ""
         )
+        e5 = f"{row['cv_e5']:.3f} ± {row['cv_e5_sd']:.3f}" if "cv_e5" in row else "not run"
         lines.append(
-            f"| {row['set']} | {row['texts']:,} | {cv} | {cvd} | {row['shipped_as_is']:.3f} "
+            f"| {row['set']} | {row['texts']:,} | {cv} | {cvd} | {e5} | {row['shipped_as_is']:.3f} "
             f"({row['texts_in_shipped_training_data']:,} seen) | "
             f"{row['recipe_without_these_texts']:.3f} | {row['goal_cv']:.2f} / "
             f"{row['goal_transfer']:.2f} |"
@@ -138,12 +166,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-cv", action="store_true", help="skip the cross-validations")
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated set names")
+    parser.add_argument("--e5", action="store_true", help="also cross-validate with E5 (slow)")
+    parser.add_argument(
+        "--e5-only",
+        action="store_true",
+        help="only cross-validate with E5, into the figures of the existing results file",
+    )
     arguments = parser.parse_args()
+    e5_only = arguments.e5_only
     rows = [
-        evaluate(name, SETS[name], not arguments.no_cv)
+        evaluate(
+            name,
+            SETS[name],
+            cross_validate=not (arguments.no_cv or e5_only),
+            e5=arguments.e5 or e5_only,
+            transfer=not e5_only,
+        )
         for name in arguments.sets.split(",")
         if SETS[name]["path"].exists()
     ]
+    if e5_only:
+        earlier = {row["set"]: row for row in json.loads((RESULTS / "sentiment.json").read_text())}
+        for row in rows:
+            earlier[row["set"]].update(row)
+        rows = list(earlier.values())
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "sentiment.json").write_text(json.dumps(rows, indent=2) + "\n")
     (RESULTS / "sentiment.md").write_text(markdown(rows))

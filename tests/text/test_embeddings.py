@@ -7,12 +7,10 @@ import pytest
 
 from crmind.text import embeddings
 from crmind.text.embeddings import (
-    chunked_vectors,
     embedding_size,
     embeddings_available,
     remember_vectors,
     sentence_vectors,
-    text_chunks,
 )
 
 pytestmark = pytest.mark.skipif(
@@ -47,25 +45,3 @@ def test_a_remembered_vector_is_not_computed_again(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(embeddings, "_e5_model", Refusing)
     np.testing.assert_array_equal(sentence_vectors(["a planted text"]), planted)
-
-
-def test_chunks_are_sentences_and_a_short_one_joins_the_next() -> None:
-    assert text_chunks("Great room. Awful breakfast!  好。不好！") == [
-        "Great room.",
-        "Awful breakfast!",
-        "好。不好！",
-    ]
-    assert text_chunks("no sentence end") == ["no sentence end"]
-    assert text_chunks("") == [""]
-
-
-def test_chunked_vectors_hold_the_mean_and_the_maximum_of_the_sentences() -> None:
-    size = embedding_size()
-    both = chunked_vectors(["The room was lovely. The breakfast was awful.", ""])
-    assert both.shape == (2, 2 * size)
-    assert not both[1].any()
-    parts = sentence_vectors(["The room was lovely.", "The breakfast was awful."])
-    np.testing.assert_allclose(both[0, :size], parts.mean(axis=0), atol=1e-6)
-    np.testing.assert_allclose(both[0, size:], parts.max(axis=0), atol=1e-6)
-    one = chunked_vectors(["one sentence only"])[0]
-    np.testing.assert_allclose(one[:size], one[size:])

@@ -52,7 +52,7 @@ from sklearn.model_selection import StratifiedKFold
 from crmind.errors import ConfigurationError, ModelDataError
 from crmind.estimator import Estimator
 from crmind.text.batches import map_blocks
-from crmind.text.embeddings import chunked_vectors
+from crmind.text.embeddings import sentence_vectors
 from crmind.text.lexicon import lexicon_features, lexicon_words
 from crmind.text.sentiment_blend import (
     INNER_FOLDS,
@@ -158,7 +158,7 @@ class SentimentModel(Estimator):
     def _fit_embeddings(self, texts: list[str], target: list[str], codes: Codes) -> None:
         """The E5 probe, and the stacked blend of its and the n-grams' out-of-fold
         log-probabilities (:mod:`crmind.text.sentiment_blend`)."""
-        vectors = chunked_vectors(texts)
+        vectors = sentence_vectors(texts)
         self._probe = EmbeddingProbe(random_state=self.random_state).fit(vectors, codes)
         folds = inner_folds(codes, INNER_FOLDS)
         if folds < 2:  # too few texts of a class to learn a blend: trust both alike
@@ -232,7 +232,7 @@ class SentimentModel(Estimator):
         if probe is None:
             probabilities = self._classifier.predict_proba(matrix)
         else:
-            vectors = chunked_vectors(texts)
+            vectors = sentence_vectors(texts)
             ngrams, meaning = self._ngram_log_proba(matrix), probe.log_proba(vectors)
             probabilities = (
                 self._blend.proba(ngrams, meaning)

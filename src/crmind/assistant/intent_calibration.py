@@ -5,15 +5,16 @@ A linear SVM's decision scores rank intents well but are no probabilities. Tempe
 chosen to minimise the log-loss on held-out scores (the classifier's out-of-fold scores on its
 own training data), so that "0.8" means right about 80 % of the time.
 
-A message is answered when its best intent's probability reaches the threshold, else refused
-as out of scope. The threshold is chosen on held-out probabilities (out-of-fold, or a
-validation set) as the highest one that costs at most ``max_loss`` (default one point) of
-in-scope accuracy: of every 100 held-out messages of the intents, at most one that would have
-been read right is refused. Refusing raises out-of-scope recall at every step, so under that
-budget the highest threshold refuses the most out-of-scope messages, whether or not the
-held-out data holds any; a wrongly read in-scope message that is refused costs nothing (it
-was wrong anyway). The budget states what the assistant trades in words a user can weigh, and
-it transfers across intent sets, where a fixed probability does not.
+A message is answered when its in-scope score (below; by default its best intent's probability)
+reaches the threshold, else refused as out of scope. The threshold is chosen on held-out
+probabilities (out-of-fold, or a validation set) as the highest one that costs at most
+``max_loss`` (default one point) of in-scope accuracy: of every 100 held-out messages of the
+intents, at most one that would have been read right is refused. Refusing raises out-of-scope
+recall at every step, so under that budget the highest threshold refuses the most out-of-scope
+messages, whether or not the held-out data holds any; a wrongly read in-scope message that is
+refused costs nothing (it was wrong anyway). The budget states what the assistant trades in
+words a user can weigh, and it transfers across intent sets, where a fixed probability does
+not.
 
 What the threshold is compared with is the message's *in-scope score*
 (:func:`in_scope_score`): the summed probability of its ``top`` best intents. With ``top`` 1 it
@@ -22,7 +23,8 @@ is the best intent's probability; with more, a message torn between two or three
 together, while a message that belongs to no intent spreads its probability thin over many
 (or gives it to the learnt out-of-scope class) and still scores low.
 The classifier chooses ``top`` among :data:`TOPS` as the one whose threshold, chosen by the
-same budget, refuses the most held-out out-of-scope messages.
+same budget, refuses the most held-out out-of-scope messages (on CLINC150's validation split:
+3, out-of-scope recall 79 -> 87 % at the same in-scope accuracy; docs/evaluation.md).
 """
 
 from __future__ import annotations

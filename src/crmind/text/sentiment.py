@@ -16,7 +16,8 @@ only, for speed): a second logistic regression reads each text's multilingual-e5
 (:mod:`crmind.text.embeddings`), and a third, stacked on the two models' out-of-fold
 log-probabilities over the training data, joins them (:mod:`crmind.text.sentiment_blend`). It
 reads meaning the training texts never spelt out (on the UCI IMDB sentences, 5-fold accuracy
-0.84 -> 0.93) at about a hundred times the scoring cost. Drivers stay the n-grams'.
+0.84 -> 0.93) at hundreds of times the scoring cost (docs/evaluation.md). Drivers stay the
+n-grams'.
 
 One model reads both languages and their mixes (the vocabularies do not collide). Linear models
 on n-grams are the strong classic baseline for sentiment (Wang & Manning 2012); they train in

@@ -1,28 +1,29 @@
 """Benchmark: event ingestion through the REST API (POST /events), SQLite and PostgreSQL.
 
-For each database: a fresh store (`crmind init`), an admin key, and `crmind serve` (one uvicorn
-process) on loopback. This process (the client, on the same 2-core machine) builds N events
+For each database: a fresh store (`crmind init`), an admin key, and `crmind serve` (1 or 2 uvicorn
+processes) on loopback. This process (the client, on the same 2-core machine) builds N events
 (default 200,000: 70 % page views, 12 % cart adds, 8 % e-mail opens, 5 % product views, 5 %
 purchases with an amount and an order number) for a pool of customers named by their source
 key (the first events of each create the customer), encodes them as batches (default 500 and
 1,000, each size on a fresh store) before the clock starts, and posts them over a few keep-alive
-connections (default 4) with httpx, as fast as the server answers. Measured: events/s over the
-whole run, request latency p50 / p99, the CPU time the server's processes, PostgreSQL's and
-the client used per 1,000 events (from /proc, so other load on the machine does not count),
-the server's peak memory (VmHWM) and the client's.
+connections (default 4, then 8: more clients at once) with httpx, as fast as the server
+answers. Measured: events/s over the whole run, request latency p50 / p99, the CPU time the
+server's processes, PostgreSQL's and the client used per 1,000 events (from /proc, so other
+load on the machine does not count), the server's peak memory (VmHWM) and the client's.
 Every answer must be 200 and the store must hold N events at the end. A second pass sends the
 first 50,000 events again: the rate of answering duplicates (nothing stored).
 
 Results: bench/results/events.json and events.md.
 
 Usage: .venv/bin/python bench/bench_events.py [--events 200000] [--batches 500,1000]
-       [--connections 4] [--customers 20000] [--workers 1,2] [--skip-postgres] [--skip-sqlite]
+       [--connections 4,8] [--customers 20000] [--workers 1,2] [--skip-postgres] [--skip-sqlite]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -203,10 +204,12 @@ class CpuMeter:
 
 
 def bench_database(
-    name: str, url: str, data_dir: Path, batch: int, workers: int, args: argparse.Namespace
+    name: str, url: str, data_dir: Path, case: tuple[int, int, int], args: argparse.Namespace
 ) -> dict[str, Any]:
+    connections, workers, batch = case
     print(
-        f"{name}, {workers} worker(s): fresh store, {args.events:,} events in batches of {batch}",
+        f"{name}, {workers} worker(s), {connections} connections: fresh store, "
+        f"{args.events:,} events in batches of {batch}",
         flush=True,
     )
     bodies = _bodies(_events(args.events, args.customers), batch)
@@ -216,7 +219,7 @@ def bench_database(
     try:
         meter = CpuMeter(server.pid, postgres=name == "PostgreSQL")
         meter.start()
-        run = asyncio.run(_post_all(port, key, bodies, args.connections))
+        run = asyncio.run(_post_all(port, key, bodies, connections))
         cpu = meter.stop()
         rate = args.events / run["seconds"]
         cpu_per_1000 = {part: round(used * 1e6 / args.events, 1) for part, used in cpu.items()}
@@ -226,7 +229,7 @@ def bench_database(
             f"CPU ms per 1,000 events {cpu_per_1000} (total {total_per_1000:.0f})"
         )
         resend_bodies = bodies[: max(1, RESEND // batch)]
-        again = asyncio.run(_post_all(port, key, resend_bodies, args.connections))
+        again = asyncio.run(_post_all(port, key, resend_bodies, connections))
         resent = len(resend_bodies) * batch
         print(f"  resend: {resent / again['seconds']:,.0f} duplicate events/s", flush=True)
         peak = peak_rss_mib(server.pid)
@@ -240,6 +243,7 @@ def bench_database(
         "database": name,
         "batch": batch,
         "workers": workers,
+        "connections": connections,
         "load_average_after": round(os.getloadavg()[0], 2),
         "events_per_second": round(rate),
         "cpu_seconds": cpu,
@@ -271,22 +275,22 @@ def _markdown(results: dict[str, Any]) -> str:
         "",
         f"`{results['command']}` on {results['machine']}, {results['date']}.",
         f"{p['events']:,} events in batches of {p['batches'].replace(',', ' and ')} over "
-        f"{p['connections']} keep-alive",
+        f"{p['connections'].replace(',', ' or ')} keep-alive",
         f"connections, for {p['customers']:,} customers named by source key (created by their",
         "first event), 5 % purchases (each also written as an order). `crmind serve` (uvicorn,",
         "1 or 2 worker processes) and the client share the machine's 2 cores; every event is",
         "validated, deduplicated, resolved to its customer and folded into the customer's live",
         "state (counters, lifecycle stage) in the transaction that stores it. Goal: 5,000/s.",
         "",
-        "| database | workers | batch | events/s | seconds | p50 per request | p99 | "
+        "| database | connections | workers | batch | events/s | seconds | p50 per request | p99 | "
         "CPU ms per 1,000 events (server + database) | rate the CPU allows | "
         "server peak RSS | duplicates resent/s | load average after |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for case in results["cases"]:
         run = case["run"]
         lines.append(
-            f"| {case['database']} | {case.get('workers', 1)} | {case['batch']} | "
+            f"| {case['database']} | {case['connections']} | {case['workers']} | {case['batch']} | "
             f"{case['events_per_second']:,} | "
             f"{run['seconds']} | {run['p50_ms']} ms | {run['p99_ms']} ms | "
             f"{_cpu_cell(case['cpu_ms_per_1000_events'])} | "
@@ -327,28 +331,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--batches", default="500,1000", help="Batch sizes, comma-separated.")
-    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument(
+        "--connections", default="4,8", help="Client connections at once, comma-separated."
+    )
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--workers", default="1,2", help="Server processes, comma-separated.")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
-    batches = [int(size) for size in args.batches.split(",")]
-    workers = [int(count) for count in args.workers.split(",")]
+    plan = list(
+        itertools.product(
+            (int(n) for n in args.connections.split(",")),
+            (int(n) for n in args.workers.split(",")),
+            (int(n) for n in args.batches.split(",")),
+        )
+    )
     cases = []
-    for count in workers if not args.skip_sqlite else []:
-        for batch in batches:
+    for case in plan if not args.skip_sqlite else []:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            url = f"sqlite:///{folder / 'events.db'}"
+            cases.append(bench_database("SQLite", url, folder / "sqlite", case, args))
+    for case in plan:
+        pg_url = None if args.skip_postgres else fresh_postgres_database("crmind_bench_events")
+        if pg_url:
             with tempfile.TemporaryDirectory() as tmp:
-                folder = Path(tmp)
-                url = f"sqlite:///{folder / 'events.db'}"
-                cases.append(bench_database("SQLite", url, folder / "sqlite", batch, count, args))
-    for count in workers:
-        for batch in batches:
-            pg_url = None if args.skip_postgres else fresh_postgres_database("crmind_bench_events")
-            if pg_url:
-                with tempfile.TemporaryDirectory() as tmp:
-                    case = bench_database("PostgreSQL", pg_url, Path(tmp), batch, count, args)
-                    cases.append(case)
+                cases.append(bench_database("PostgreSQL", pg_url, Path(tmp), case, args))
     results = {
         "command": " ".join(["python bench/bench_events.py", *sys.argv[1:]]),
         "machine": (

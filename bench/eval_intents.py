@@ -36,11 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from crmind.assistant.intent_features import remember_vectors, sentence_vectors
 from crmind.assistant.intents import IntentClassifier, default_classifier
 from crmind.assistant.intents_spec import load_intent_spec
 from crmind.services.intent_evaluation import evaluate_intents, grade
 from crmind.services.intent_files import IntentData, read_intent_data
+from crmind.text.embeddings import remember_vectors, sentence_vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"

@@ -7,7 +7,6 @@ import numpy as np
 import polars as pl
 import pytest
 
-from crmind.assistant.intent_features import embeddings_available, sentence_vectors
 from crmind.assistant.intents import (
     OUT_OF_SCOPE,
     IntentClassifier,
@@ -17,6 +16,7 @@ from crmind.assistant.intents import (
     trained_model_path,
 )
 from crmind.errors import ConfigurationError, ModelDataError
+from crmind.text.embeddings import embeddings_available, sentence_vectors
 from crmind.text.tokens import normalise
 from tests.conftest import shared_data
 from tests.estimator_contract import check_estimator_contract

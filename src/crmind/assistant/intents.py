@@ -56,7 +56,7 @@ from crmind.assistant.intent_calibration import (
     in_scope_score,
     probabilities,
 )
-from crmind.assistant.intent_features import IntentFeatures, sentence_vectors
+from crmind.assistant.intent_features import IntentFeatures
 from crmind.assistant.intent_neighbours import NeighbourScores, choose_scale
 from crmind.assistant.intents_spec import (
     OUT_OF_SCOPE,
@@ -66,6 +66,7 @@ from crmind.assistant.intents_spec import (
 )
 from crmind.errors import ConfigurationError, ModelDataError
 from crmind.estimator import Estimator
+from crmind.text.embeddings import sentence_vectors
 
 __all__ = [
     "OUT_OF_SCOPE",

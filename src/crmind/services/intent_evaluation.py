@@ -121,10 +121,11 @@ def train_intents(
 
 def model_summary(model: IntentClassifier) -> dict[str, Any]:
     """What a fitted classifier is, for reports."""
+    mixture = getattr(model, "mixture_", None)  # None in models saved before fine-tuning
     return {
         "intents": len(model.classes_),
         "embeddings": model.embeddings,
-        "finetuned_weight": model.mixture_.weight if model.mixture_ is not None else None,
+        "finetuned_weight": mixture.weight if mixture is not None else None,
         "out_of_scope_class": model.oos_class_,
         "features": model.n_features_,
         "neighbour_scale": round(model.neighbour_scale_, 4),

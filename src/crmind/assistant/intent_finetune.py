@@ -31,7 +31,8 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from crmind.text.e5_torch import bundled_network, mean_pool
+from crmind.errors import NotFittedError
+from crmind.text.e5_torch import bundled_network, mean_pool, padded_ids
 
 WARMUP = 0.06
 HEAD_RATE = 10.0
@@ -104,7 +105,7 @@ class FineTunedIntents:
     def logits(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """One row of class scores per text (before the softmax)."""
         if self._top is None or self._head is None:
-            raise RuntimeError("FineTunedIntents.logits before fit")
+            raise NotFittedError("FineTunedIntents is not fitted yet: call fit(...) first")
         states = self._lower_states(texts)
         result = np.zeros((len(texts), self._head.out_features))
         order = sorted(range(len(texts)), key=lambda i: len(states[i]))
@@ -125,7 +126,7 @@ class FineTunedIntents:
         with torch.no_grad():
             for start in range(0, len(order), INFERENCE_BATCH):
                 rows = order[start : start + INFERENCE_BATCH]
-                ids, lengths = _padded([tokens[i] for i in rows], base.tokenizer.eos)
+                ids, lengths = padded_ids([tokens[i] for i in rows], base.tokenizer.eos)
                 hidden = base.run_layers(base.embed(ids), lengths, last=first)
                 for j, i in enumerate(rows):
                     states[i] = hidden[j, : int(lengths[j])].clone()
@@ -160,13 +161,6 @@ def _top_forward(top: nn.ModuleList, states: list[torch.Tensor]) -> torch.Tensor
     for layer in top:
         x = layer(x, mask)
     return mean_pool(x, lengths)
-
-
-def _padded(rows: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
-    ids = torch.full((len(rows), max(map(len, rows))), pad, dtype=torch.long)
-    for i, row in enumerate(rows):
-        ids[i, : len(row)] = torch.tensor(row)
-    return ids, torch.tensor([len(row) for row in rows])
 
 
 def _batches(states: list[torch.Tensor], size: int, shuffle: random.Random) -> list[list[int]]:

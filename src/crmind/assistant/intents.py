@@ -11,8 +11,10 @@ CLINC150); they train in seconds and read a message in well under a millisecond.
 **Fine-tuned.** With ``finetune`` (the ``finetune`` extra, torch), E5's top layers are also
 trained on the messages (:mod:`crmind.assistant.intent_finetune`), all but a stratified tenth
 held back, and their reading joins the SVM's as a weighted geometric mean chosen on that tenth
-(:mod:`crmind.assistant.intent_mixing`): on CLINC150 it reads about two in ten of the messages
-the SVM gets wrong right (docs/evaluation.md), at a few milliseconds more per message.
+(:mod:`crmind.assistant.intent_mixing`). On CLINC150 (docs/evaluation.md) it read right a fifth
+of the validation messages the SVM got wrong; on test, in-scope accuracy went 94.71 -> 95.04 %
+and out-of-scope recall 77.6 -> 82.8 %, for a second pass through E5 per message (tens of
+milliseconds on two cores).
 
 **Confidence.** The SVM's scores become probabilities by temperature scaling, fitted on the
 model's out-of-fold scores on its own training data (``folds``-fold cross-validation;

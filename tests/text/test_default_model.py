@@ -8,6 +8,7 @@ from pathlib import Path
 from crmind.text.default_model import (
     default_sentiment_model,
     default_training_data,
+    overlapping,
     read_uci_sentences,
     text_key,
 )
@@ -44,6 +45,32 @@ def test_evaluated_texts_and_left_out_sets_stay_out(tmp_path: Path) -> None:
     assert not kept & (imdb - others)  # a sentence also in another set stays with that set
     assert others <= kept
     assert text_key("Great  PHONE!!! 10/10") == "greatphone1010"
+
+
+def test_pieces_of_evaluated_texts_stay_out(tmp_path: Path) -> None:
+    review = "重来没碰到过态度如此之恶劣的前台。星期五晚上我们预定了4间房间，但因临时需增加1间"
+    (tmp_path / "neg.txt").write_text(
+        "星期五晚上我们预定了4间房间，但因临时需增加1间\n房间太脏了，很失望\n", "utf-8"
+    )
+    (tmp_path / "pos.txt").write_text("早餐丰富，服务周到，下次还来\n", "utf-8")
+    texts, _ = default_training_data(
+        tmp_path, leave_out=["amazon", "yelp", "imdb"], exclude=[review, "早餐丰富"]
+    )
+    # a piece of the review (its second sentence) goes; a text sharing a short phrase stays
+    assert sorted(texts) == ["房间太脏了，很失望", "早餐丰富，服务周到，下次还来"]
+
+
+def test_overlapping_texts_share_a_run_of_twenty_letters() -> None:
+    others = ["The battery lasts all day and the screen is bright", "Great value!!"]
+    texts = [
+        "I agree: the battery lasts all day, and more",  # 20+ letters shared, spaces aside
+        "the battery lasts",  # shorter than 20 letters and not equal to a whole text
+        "GREAT value",  # a short text equal to one of them
+        "great",  # too short to count as a match
+        "",
+    ]
+    assert overlapping(texts, others) == {0, 2}
+    assert overlapping(texts, []) == set()
 
 
 def test_the_bundled_model_loads_once() -> None:

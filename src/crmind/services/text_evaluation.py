@@ -307,6 +307,6 @@ def _shipped_training_texts() -> list[str]:
 
 
 def _default_data_without(texts: list[str]) -> tuple[list[str], list[str]]:
-    """The shipped model's training data, without any text that matches one of ``texts``."""
+    """The shipped model's training data, without any text that overlaps one of ``texts``."""
     default_texts, default_labels = default_training_data(exclude=texts)
     return default_texts, ["positive" if label == 1 else "negative" for label in default_labels]

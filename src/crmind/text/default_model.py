@@ -19,8 +19,9 @@ from __future__ import annotations
 import io
 import lzma
 import pickle
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from functools import cache
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -89,28 +90,23 @@ def overlapping(texts: Sequence[str], others: Collection[str]) -> set[int]:
     sentence, a review's second half) whose first letters differ from the whole review's."""
     if not others:
         return set()
-    theirs = np.unique(np.fromiter(_windows(others), dtype=np.int64))
-    owners: list[int] = []
-    hashes: list[int] = []
-    for row, text in enumerate(texts):
-        mine = list(_windows([text]))
-        owners.extend([row] * len(mine))
-        hashes.extend(mine)
-    shared = np.isin(np.array(hashes, dtype=np.int64), theirs)
-    return set(np.array(owners, dtype=np.int64)[shared].tolist())
+    theirs = np.fromiter(chain.from_iterable(map(_windows, others)), dtype=np.int64)
+    windows = [list(_windows(text)) for text in texts]
+    owners = np.repeat(np.arange(len(texts)), [len(mine) for mine in windows])
+    mine = np.fromiter(chain.from_iterable(windows), dtype=np.int64, count=len(owners))
+    return set(owners[np.isin(mine, theirs)].tolist())
 
 
-def _windows(texts: Iterable[str]) -> Iterator[int]:
-    """Hashes of every run of ``KEY_LENGTH`` letters and digits of each text (of a shorter
-    text of at least ``MIN_KEY``, of the whole)."""
-    for text in texts:
-        letters = _letters(text)
-        if len(letters) < KEY_LENGTH:
-            if len(letters) >= MIN_KEY:
-                yield hash(letters)
-            continue
-        for start in range(len(letters) - KEY_LENGTH + 1):
-            yield hash(letters[start : start + KEY_LENGTH])
+def _windows(text: str) -> Iterator[int]:
+    """Hashes of every run of ``KEY_LENGTH`` letters and digits of ``text`` (of a shorter text
+    of at least ``MIN_KEY``, of the whole)."""
+    letters = _letters(text)
+    if len(letters) < KEY_LENGTH:
+        if len(letters) >= MIN_KEY:
+            yield hash(letters)
+        return
+    for start in range(len(letters) - KEY_LENGTH + 1):
+        yield hash(letters[start : start + KEY_LENGTH])
 
 
 def _letters(text: str) -> str:

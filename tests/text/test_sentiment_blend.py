@@ -44,10 +44,10 @@ def test_the_blend_trusts_the_reader_that_knows() -> None:
     vectors, target = _planted()
     knows = out_of_fold(vectors, target, 5, 1.0, 0)
     noise = np.log(np.random.default_rng(1).dirichlet([1, 1], size=200))
-    blend = Blend().fit(noise, knows, target)
+    blend = Blend().fit([noise, knows], target)
     weights = np.abs(blend.model_.coef_[0])
     assert weights[2:].sum() > 2 * weights[:2].sum()
-    assert (blend.proba(noise, knows).argmax(axis=1) == (target == 2)).mean() > 0.85
+    assert (blend.proba([noise, knows]).argmax(axis=1) == (target == 2)).mean() > 0.85
 
 
 def test_inner_folds_shrink_to_the_smallest_class() -> None:

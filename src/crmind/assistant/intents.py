@@ -9,7 +9,7 @@ baseline of intent detection (Larson et al. 2019 report an SVM at 91 % in-scope 
 CLINC150); they train in seconds and read a message in well under a millisecond.
 
 **Fine-tuned.** With ``finetune`` (the ``finetune`` extra, torch), E5's top layers are also
-trained on the messages (:mod:`crmind.assistant.intent_finetune`), all but a stratified tenth
+trained on the messages (:mod:`crmind.text.e5_finetune`), all but a stratified tenth
 held back, and their reading joins the SVM's as a weighted geometric mean chosen on that tenth
 (:mod:`crmind.assistant.intent_mixing`). On CLINC150 (docs/evaluation.md) it read right a fifth
 of the validation messages the SVM got wrong; on test, in-scope accuracy went 94.71 -> 95.04 %
@@ -44,7 +44,6 @@ of the held-out in-scope messages that would have been read right
 from __future__ import annotations
 
 import logging
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -78,9 +77,10 @@ from crmind.assistant.intents_spec import (
 from crmind.errors import ConfigurationError, ModelDataError
 from crmind.estimator import Estimator
 from crmind.text.embeddings import sentence_vectors
+from crmind.text.held_back import MIN_HELD_BACK_CLASS, held_back_tenth
 
 if TYPE_CHECKING:  # torch is imported only when a model is fine-tuned (the finetune extra)
-    from crmind.assistant.intent_finetune import FineTunedIntents
+    from crmind.text.e5_finetune import FineTunedE5
 
 __all__ = [
     "OUT_OF_SCOPE",
@@ -98,10 +98,6 @@ logger = logging.getLogger(__name__)
 Floats = npt.NDArray[np.float64]
 
 ALTERNATIVES = 3
-HELD_BACK_FOLDS = 10
-"""With ``finetune``, one text in this many is held back from the network's training..."""
-MIN_HELD_BACK_CLASS = 3
-"""...of each intent with at least this many examples."""
 TRAINED_MODEL = Path("models") / "intents.pkl"
 """Where ``crmind intents train`` saves a model, under the data directory."""
 
@@ -226,7 +222,7 @@ class IntentClassifier(Estimator):
         held_out[learnt] = probabilities(oof_scores, self.temperature_)
         held_out[~learnt] = probabilities(other_scores, self.temperature_)
         viewed = np.ones(len(names), dtype=bool)
-        self._network: FineTunedIntents | None = None
+        self._network: FineTunedE5 | None = None
         self.mixture_: Mixture | None = None
         if self.finetune:
             held_out, viewed = self._fit_network(
@@ -320,16 +316,16 @@ class IntentClassifier(Estimator):
         tenth how its view joins the SVM's (:mod:`~crmind.assistant.intent_mixing`). Returns
         the joined held-out probabilities of the training texts and which rows hold them (the
         held-back tenth and the texts not learnt)."""
-        from crmind.assistant.intent_finetune import FineTunedIntents, FineTuning
+        from crmind.text.e5_finetune import FineTunedE5, FineTuning
 
         rows = np.flatnonzero(learnt)
-        back = _held_back(target, self.random_state)
+        back = held_back_tenth(target, self.random_state)
         if not back.any():
             raise ModelDataError(
                 "fine-tuning holds back a tenth of the examples to weigh the network: "
                 f"it needs an intent with at least {MIN_HELD_BACK_CLASS} examples"
             )
-        network = FineTunedIntents(FineTuning(random_state=self.random_state))
+        network = FineTunedE5(FineTuning(random_state=self.random_state))
         network.fit(list(texts[rows[~back]]), target[~back], len(self._labels))
         svm = log_softmax(oof_scores[back] / self.temperature_, axis=1)
         logits = network.logits(list(texts[rows[back]]))
@@ -469,27 +465,6 @@ class IntentClassifier(Estimator):
                 near[held_out] = neighbours.scores(learnt[1][held_out])
                 other_near[mine] = neighbours.scores(other[1][mine])
         return (scores, near), (other_scores, other_near)
-
-
-def _held_back(target: npt.NDArray[np.intp], random_state: int) -> npt.NDArray[np.bool_]:
-    """A stratified tenth of the rows: one fold of a stratified 10-fold split (an intent with
-    fewer than ten examples may have none held back); when no intent has ten, a tenth of each
-    intent with at least three (at least one), drawn at random."""
-    back = np.zeros(len(target), dtype=bool)
-    if np.bincount(target).max() >= HELD_BACK_FOLDS:
-        splitter = StratifiedKFold(HELD_BACK_FOLDS, shuffle=True, random_state=random_state)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "The least populated class", UserWarning)
-            _, held = next(splitter.split(np.zeros(len(target)), target))
-        back[held] = True
-        return back
-    generator = np.random.default_rng(random_state)
-    for label in np.unique(target):
-        rows = np.flatnonzero(target == label)
-        if len(rows) >= MIN_HELD_BACK_CLASS:
-            count = max(1, round(len(rows) / HELD_BACK_FOLDS))
-            back[generator.choice(rows, size=count, replace=False)] = True
-    return back
 
 
 def _decision(svm: LinearSVC, matrix: csr_matrix) -> npt.NDArray[np.float64]:

@@ -45,6 +45,13 @@ Embeddings = Annotated[
         "(pip install 'crmind[embeddings]'; more accurate, hundreds of times slower per text)."
     ),
 ]
+Finetune = Annotated[
+    bool,
+    typer.Option(
+        help="Also fine-tune E5's top layers on the labels, and read Chinese by jieba's words "
+        "(pip install 'crmind[finetune]'; about a minute per thousand texts per layer)."
+    ),
+]
 
 
 def analyse_text(options: TextOptions, settings: Settings | None = None) -> TextResult:
@@ -139,6 +146,7 @@ def train_sentiment(
     ] = None,
     with_default_data: WithDefaultData = False,
     embeddings: Embeddings = False,
+    finetune: Finetune = False,
     where: Where = None,
     as_json: AsJson = False,
 ) -> None:
@@ -160,6 +168,7 @@ def train_sentiment(
             with_default_data=with_default_data,
             where=where,
             embeddings=embeddings,
+            finetune=finetune,
         )
     if as_json:
         console.print_json(json.dumps(report))
@@ -182,6 +191,7 @@ def evaluate_sentiment(
     ] = False,
     with_default_data: WithDefaultData = False,
     embeddings: Embeddings = False,
+    finetune: Finetune = False,
     where: Where = None,
     as_json: AsJson = False,
 ) -> None:
@@ -201,6 +211,7 @@ def evaluate_sentiment(
             with_default_data=with_default_data,
             where=where,
             embeddings=embeddings,
+            finetune=finetune,
         )
     if as_json:
         console.print_json(json.dumps(report))
@@ -213,6 +224,7 @@ def evaluate_sentiment(
         else f"{folds}-fold cross-validation"
         + (" with the default data" if with_default_data else "")
         + (" with E5 embeddings" if embeddings else "")
+        + (" with fine-tuned E5" if finetune else "")
     )
     console.print(
         f"{data.name} ({report['rows']:,} texts), {title}: accuracy {graded['accuracy']:.4f}, "

@@ -66,10 +66,15 @@ class E5Tokenizer:
         self._longest = max(len(piece) for piece in pieces)
         self._table = normalisation
 
-    def ids(self, text: str, max_tokens: int) -> list[int]:
-        """``<s>``, the pieces of ``query: text`` (the first ``max_tokens - 2``), ``</s>``."""
+    def ids(self, text: str, max_tokens: int, tail: int = 0) -> list[int]:
+        """``<s>``, the pieces of ``query: text``, ``</s>``: ``max_tokens`` in all. A longer text
+        keeps its first pieces, and with ``tail`` its last ``tail`` pieces instead of as many
+        before them (a review often ends with its verdict)."""
         content = self._pieces(QUERY_PREFIX + text)
-        return [self.bos, *content[: max_tokens - 2], self.eos]
+        room = max_tokens - 2
+        if len(content) > room and 0 < tail < room:
+            content = content[: room - tail] + content[-tail:]
+        return [self.bos, *content[:room], self.eos]
 
     def _pieces(self, text: str) -> list[int]:
         line = _metaspaced(text.translate(self._table))

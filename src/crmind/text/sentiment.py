@@ -79,7 +79,7 @@ if TYPE_CHECKING:  # torch is imported only when a model is fine-tuned (the fine
 
 NETWORK_TOKENS = 128
 """Tokens a fine-tuned network reads of a text: the first ones and, of a longer text, ..."""
-NETWORK_TAIL_TOKENS = 0
+NETWORK_TAIL_TOKENS = 64
 """...its last this many."""
 
 NEGATIVE, NEUTRAL, POSITIVE = "negative", "neutral", "positive"
@@ -124,7 +124,7 @@ class SentimentModel(Estimator):
         chinese_words: bool = False,
         embeddings: bool = False,
         finetune: bool = False,
-        finetune_layers: int = 4,
+        finetune_layers: int = 8,
         finetune_epochs: int = 2,
         neutral_margin: float = 0.2,
         n_drivers: int = 3,
@@ -188,26 +188,26 @@ class SentimentModel(Estimator):
         vectors = sentence_vectors(texts) if self.embeddings else None
         if vectors is not None:
             self._probe = EmbeddingProbe(random_state=self.random_state).fit(vectors, codes)
-        rows = np.ones(len(texts), dtype=bool)
+        weighed = np.ones(len(texts), dtype=bool)  # the texts the blend learns from
         if self.finetune:
-            rows = held_back_tenth(codes, self.random_state)
-            if set(codes[rows].tolist()) != set(codes.tolist()):
+            weighed = held_back_tenth(codes, self.random_state)
+            if set(codes[weighed].tolist()) != set(codes.tolist()):
                 raise ModelDataError(
                     "fine-tuning holds back a tenth of the texts to weigh the network: it "
                     f"needs at least {MIN_HELD_BACK_CLASS} texts of each label"
                 )
-            self._network = self._train_network(texts, codes, ~rows)
+            self._network = self._train_network(texts, codes, ~weighed)
         folds = inner_folds(codes, INNER_FOLDS)
         if folds < 2:  # too few texts of a class to learn a blend: trust the readers alike
             return
-        readers = [self._out_of_fold_ngrams(texts, target, codes, folds)[rows]]
+        readers = [self._out_of_fold_ngrams(texts, target, codes, folds)[weighed]]
         if self._probe is not None and vectors is not None:
             probe = out_of_fold(vectors, codes, folds, self._probe.C_, self.random_state)
-            readers.append(probe[rows])
+            readers.append(probe[weighed])
         if self._network is not None:
-            held = [text for text, back in zip(texts, rows, strict=True) if back]
+            held = [text for text, back in zip(texts, weighed, strict=True) if back]
             readers.append(_log_softmax(self._network.logits(held)))
-        self._blend = Blend().fit(readers, codes[rows])
+        self._blend = Blend().fit(readers, codes[weighed])
 
     def _out_of_fold_ngrams(
         self, texts: list[str], target: list[str], codes: Codes, folds: int

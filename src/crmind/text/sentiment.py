@@ -11,13 +11,13 @@
 - *lexicon*: three numbers from VADER's lexicon (:mod:`crmind.text.lexicon`), which carry the
   sentiment words the training data never showed.
 
-**Embeddings** (``embeddings=True``, for a model users train; the shipped model reads n-grams
-only, for speed): a second logistic regression reads each text's multilingual-e5-small vector
-(:mod:`crmind.text.embeddings`), and a third, stacked on the two models' out-of-fold
-log-probabilities over the training data, joins them (:mod:`crmind.text.sentiment_blend`). It
-reads meaning the training texts never spelt out (on the UCI IMDB sentences, 5-fold accuracy
-0.84 -> 0.93) at hundreds of times the scoring cost (docs/evaluation.md). Drivers stay the
-n-grams'.
+**Embeddings** (``embeddings=True``; the shipped model has this reader too, but scores with
+the n-grams alone unless asked, for speed): a second logistic regression reads each text's
+multilingual-e5-small vector (:mod:`crmind.text.embeddings`), and a third, stacked on the two
+models' out-of-fold log-probabilities over the training data, joins them
+(:mod:`crmind.text.sentiment_blend`). It reads meaning the training texts never spelt out (on
+the UCI IMDB sentences, 5-fold accuracy 0.84 -> 0.93) at hundreds of times the scoring cost
+(docs/evaluation.md). Drivers stay the n-grams'.
 
 **Fine-tuned** (``finetune=True``, the ``finetune`` extra: torch): E5's top
 ``finetune_layers`` layers are trained on the labels themselves (:mod:`crmind.text.e5_finetune`,
@@ -46,6 +46,7 @@ into weak labels (1-2 negative, 3 neutral, 4-5 on a five-star scale).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -246,6 +247,16 @@ class SentimentModel(Estimator):
         columns = np.searchsorted(np.unique(codes), codes[rows])
         chosen = [text for text, keep in zip(texts, rows, strict=True) if keep]
         return FineTunedE5(settings).fit(chosen, columns, len(np.unique(codes)))
+
+    def ngrams_only(self) -> SentimentModel:
+        """A copy of this fitted model that reads the n-grams alone (no E5 reader): the same
+        scores as a model trained without ``embeddings`` or ``finetune`` on the same texts, at
+        n-gram speed (how :mod:`crmind.text.default_model` serves the shipped model fast)."""
+        self._check_fitted("classes_")
+        plain = copy.copy(self)
+        plain.embeddings = plain.finetune = False
+        plain._probe = plain._network = plain._blend = None
+        return plain
 
     def score(self, texts: Sequence[str], *, n_jobs: int = 1) -> npt.NDArray[np.float64]:
         """``P(positive) - P(negative)`` per text; ``n_jobs`` processes for a large batch

@@ -258,10 +258,10 @@ def main() -> None:
     arguments = parser.parse_args()
     e5_only, finetune_only = arguments.e5_only, arguments.finetune_only
     names = [name for name in arguments.sets.split(",") if SETS[name]["path"].exists()]
-    rows = (
-        []
-        if arguments.e5_transfer_only
-        else [
+    if arguments.e5_transfer_only:
+        rows = [transfer_with_e5(name, SETS[name]) for name in names]
+    else:
+        rows = [
             evaluate(
                 name,
                 SETS[name],
@@ -272,9 +272,6 @@ def main() -> None:
             )
             for name in names
         ]
-    )
-    if arguments.e5_transfer_only:
-        rows = [transfer_with_e5(name, SETS[name]) for name in names]
     earlier_file = RESULTS / "sentiment.json"
     if earlier_file.exists():  # keep the figures this run did not measure (E5's, other sets')
         earlier = {row["set"]: row for row in json.loads(earlier_file.read_text())}

@@ -106,8 +106,9 @@ def evaluate_sentiment_file(
     (``SentimentModel(embeddings=True)``); ``finetune``: and fine-tunes E5's top layers."""
     if pretrained and (finetune or with_default_data):
         raise ConfigurationError(
-            "the shipped model was not fine-tuned: --finetune and --with-default-data are for "
-            "a model trained in-domain (drop --pretrained)"
+            "--pretrained grades the shipped model as it is (it was not fine-tuned, nor trained "
+            "on your file): --finetune and --with-default-data train a model in-domain (drop "
+            "--pretrained)"
         )
     texts, labels = read_labelled_texts(path, text_col, label_col, where)
     assert labels is not None

@@ -1,6 +1,6 @@
 """The campaign report on a simulated campaign with a known effect, on SQLite and PostgreSQL:
 3,000 consenting customers, a 20 % holdout, conversions drawn at 8 % without the message and 15 %
-with it (and orders outside the window or before the campaign, which must not count)."""
+with it (and orders outside the window, before the campaign or cancelled, which must not count)."""
 
 from __future__ import annotations
 
@@ -57,12 +57,13 @@ def _orders(
     for customer, group, assigned in members:
         effect = 0.0 if group == HOLDOUT else (effects or {}).get(group, EFFECT)
         rate = BASE + effect
-        moments = []
+        moments: list[tuple[object, str | None]] = []
         if rng.random() < rate:
-            moments.append(assigned + timedelta(days=float(rng.uniform(0.1, 13.9))))
-        moments.append(assigned - timedelta(days=3))  # before: never counts
-        moments.append(assigned + window + timedelta(days=2))  # after the window: never counts
-        for moment in moments:
+            moments.append((assigned + timedelta(days=float(rng.uniform(0.1, 13.9))), "shipped"))
+        moments.append((assigned - timedelta(days=3), None))  # before: never counts
+        moments.append((assigned + window + timedelta(days=2), None))  # after: never counts
+        moments.append((assigned + timedelta(days=1), " Cancelled"))  # cancelled: never counts
+        for moment, status in moments:
             orders.append(
                 {
                     "id": len(orders) + 1,
@@ -71,6 +72,7 @@ def _orders(
                     "customer_id": customer,
                     "occurred_at": moment,
                     "currency": "GBP",
+                    "status": status,
                 }
             )
             lines.append({"order_id": len(orders), "line_number": 1, "quantity": 1, "amount": 30.0})

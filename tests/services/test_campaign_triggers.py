@@ -67,6 +67,31 @@ def test_a_negative_review_after_the_campaign_starts_triggers_it(
     assert targets[store.ids[5]].startswith("feedback:")
 
 
+def test_a_purchase_triggers_it_and_a_cancelled_order_does_not(
+    store: CampaignStore, tmp_path: Path
+) -> None:
+    campaign = create_campaign(store.engine, _campaign({"event": "purchase"}))
+    later = (campaign.created_at + timedelta(seconds=1)).isoformat(sep=" ")
+    orders = tmp_path / "orders.csv"
+    pl.DataFrame(
+        {
+            "order": ["N-1", "N-2"],
+            "email": [email(7), email(8)],
+            "sku": ["MUG", "MUG"],
+            "description": ["Mug", "Mug"],
+            "qty": [1, 1],
+            "price": [9.5, 9.5],
+            "date": [later, later],
+            "status": ["paid", "cancelled"],
+        }
+    ).write_csv(orders)
+    import_file(store.engine, ImportRequest(kind=ImportKind.ORDERS, path=orders, source="web"))
+
+    firings = due_firings(store.engine, campaign, utcnow() + timedelta(seconds=2), "UTC")
+    assert len(firings) == 1
+    assert list(firings[0].targets or {}) == [store.ids[7]]
+
+
 def test_entering_a_stage_between_two_analyses_triggers_once_per_run(
     store: CampaignStore,
 ) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, update
 
 from crmind.analytics.lifecycle import LifecycleThresholds
 from crmind.services.analysis import AnalysisOptions, run_analysis
@@ -180,6 +180,20 @@ def test_a_new_analysis_run_starts_the_counters_again(engine: Engine) -> None:
     assert state["event_counts"] == {"page_view": 1}
     assert (state["purchases"], state["revenue"]) == (0, 0.0)
     assert state["purchase_days"] == 1  # the rhythm is all-time, from the orders
+
+
+def test_the_rhythm_read_from_the_orders_leaves_cancelled_ones_out(engine: Engine) -> None:
+    record_events(engine, [buy("p1", 0, customer_key="C1"), buy("p2", 10, customer_key="C1")])
+    with engine.begin() as conn:
+        conn.execute(update(Order).where(Order.order_number == "p2").values(status="cancelled"))
+        conn.execute(
+            insert(ModelRun),
+            {"kind": "analysis", "status": "completed", "data_end": datetime(2024, 1, 2)},
+        )
+    record_events(engine, [ev("v1", days=12, customer_key="C1")])
+    state = live_state(engine, customer_of(engine, "v1"))
+    assert state is not None
+    assert state["purchase_days"] == 1
 
 
 def test_the_live_stage_is_what_the_next_analysis_run_says(engine: Engine) -> None:

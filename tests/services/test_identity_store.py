@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, distinct, func, insert, select
+from sqlalchemy import Connection, Engine, distinct, func, insert, select, update
 
 from crmind.errors import NotFoundError, StoreError
 from crmind.services import identity_store
@@ -405,6 +405,9 @@ def test_the_survivor_has_the_most_purchases_then_is_the_oldest_then_the_lowest_
     with engine.begin() as conn:
         twin = Writer(conn).customer("Eve's twin", 3)  # created the same moment as eve
     assert choose_survivor(engine, [twin, store.eve]) == min(twin, store.eve)
+    with engine.begin() as conn:  # a cancelled order is no purchase: bob has none left
+        conn.execute(update(Order).where(Order.customer_id == store.bob).values(status="void"))
+    assert choose_survivor(engine, [store.ann_phone, store.bob]) == store.ann_phone
     with pytest.raises(NotFoundError):
         choose_survivor(engine, [998, 999])
 

@@ -51,3 +51,22 @@ def test_adbc_and_sqlalchemy_paths_give_the_same_frame(
 def test_table_frame_reads_a_whole_table(stored: Engine) -> None:
     products = table_frame(stored, "products", {"id": pl.Int64()})
     assert sorted(products["sku"].to_list()) == ["A", "B"]
+
+
+def test_cancelled_orders_are_not_sales(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "order,customer,sku,description,qty,price,date,status\n"
+        "1,C1,A,Mug,1,10,2024-03-01,shipped\n"
+        "2,C1,A,Mug,1,20,2024-03-02, Cancelled \n"
+        "3,C1,A,Mug,1,30,2024-03-03,CANCELED\n"
+        "4,C1,A,Mug,1,40,2024-03-04,已取消\n"
+        "5,C1,A,Mug,1,50,2024-03-05,void\n"
+        "6,C1,A,Mug,1,60,2024-03-06,\n"
+        "7,C1,A,Mug,1,70,2024-03-07,cancellation requested\n",
+        encoding="utf-8",
+    )
+    import_file(engine, ImportRequest(kind=ImportKind.ORDERS, path=path, preset=None))
+    lines = order_lines(engine).sort("order_number")
+    assert lines["order_number"].to_list() == ["1", "6", "7"]
+    assert table_frame(engine, "orders").height == 7  # still stored, with their status

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from crmind.assistant.slots import Slots, order_number_variants, phone_candidates
 from crmind.privacy.crypto import FieldCipher
 from crmind.services.customer_queries import RECOMMENDATION_RUN, RECOMMENDATIONS
+from crmind.store.order_status import CANCELLED_STATUSES
 from crmind.store.schema import (
     Conversation,
     Customer,
@@ -65,7 +66,7 @@ _STATUS_WORDS: dict[StatusGroup, tuple[str, ...]] = {
     "delivered": (
         "delivered", "completed", "complete", "closed", "collected", "已送达", "已签收", "已完成",
     ),
-    "cancelled": ("cancelled", "canceled", "void", "voided", "已取消"),
+    "cancelled": CANCELLED_STATUSES,
     "returned": ("returned", "refunded", "return_requested", "已退货", "已退款"),
 }  # fmt: skip
 _GROUP_OF = {word: group for group, words in _STATUS_WORDS.items() for word in words}

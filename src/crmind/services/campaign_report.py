@@ -21,6 +21,7 @@ from crmind.campaigns.assignment import HOLDOUT
 from crmind.campaigns.uplift import MeanUplift, RateUplift, mean_uplift, rate_uplift
 from crmind.services.campaign_delivery import utcnow
 from crmind.services.campaigns import StoredCampaign, get_campaign
+from crmind.store.order_status import is_sale
 from crmind.store.schema import Order, OrderLine
 from crmind.store.schema_campaigns import CampaignMember, CampaignMessage
 
@@ -122,6 +123,7 @@ def _outcomes(engine: Engine, campaign_id: int, window: timedelta) -> pl.DataFra
             .where(
                 CampaignMember.campaign_id == campaign_id,
                 Order.is_return.is_(False),
+                is_sale(Order.status),
                 Order.occurred_at > CampaignMember.assigned_at,
             )
             .group_by(Order.customer_id, Order.id, Order.occurred_at)

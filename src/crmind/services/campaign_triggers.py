@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from crmind.campaigns.spec import Trigger
 from crmind.campaigns.timing import due_slot
 from crmind.services.campaigns import StoredCampaign
+from crmind.store.order_status import is_sale
 from crmind.store.schema import (
     CustomerScore,
     Feedback,
@@ -79,6 +80,7 @@ def _event_targets(
                 .where(
                     Order.customer_id.is_not(None),
                     Order.is_return.is_(False),
+                    is_sale(Order.status),
                     Order.occurred_at > since,
                     Order.occurred_at <= now,
                 )

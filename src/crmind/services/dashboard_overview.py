@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from crmind.services.customer_queries import PREDICTION_RUNS
 from crmind.services.model_runs import json_safe
+from crmind.store.order_status import is_sale
 from crmind.store.schema import (
     Customer,
     CustomerScore,
@@ -117,7 +118,9 @@ def overview(engine: Engine) -> Overview:
             select(func.count()).select_from(Customer).where(Customer.merged_into.is_(None))
         ).scalar_one()
         orders = conn.execute(
-            select(func.count()).select_from(Order).where(Order.is_return.is_(False))
+            select(func.count())
+            .select_from(Order)
+            .where(Order.is_return.is_(False), is_sale(Order.status))
         ).scalar_one()
         # per order first, then per month: the month of 25,000 orders, not of 500,000 lines
         per_order = (
@@ -129,6 +132,7 @@ def overview(engine: Engine) -> Overview:
         by_month = conn.execute(
             select(month, func.sum(per_order.c.amount))
             .join(Order, Order.id == per_order.c.order_id)
+            .where(is_sale(Order.status))
             .group_by(month)
             .order_by(month)
         ).all()

@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crmind.errors import NotFoundError, StoreError
+from crmind.store.order_status import is_sale
 from crmind.store.schema import (
     Consent,
     Conversation,
@@ -491,7 +492,11 @@ def _active_merge_of(conn: Connection, merged: int) -> int | None:
 def _choose_survivor(conn: Connection, customer_ids: Sequence[int]) -> int:
     purchases = (
         select(Order.customer_id, func.count().label("purchases"))
-        .where(Order.customer_id.in_(customer_ids), Order.is_return.is_(False))
+        .where(
+            Order.customer_id.in_(customer_ids),
+            Order.is_return.is_(False),
+            is_sale(Order.status),
+        )
         .group_by(Order.customer_id)
         .subquery()
     )

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import polars as pl
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, and_, select
 
 from crmind import columns as c
 from crmind.analytics.lifecycle import LIFECYCLE_STAGE, LifecycleThresholds
@@ -40,6 +40,7 @@ from crmind.analytics.profile import LAST_GAP_DAYS
 from crmind.services.consents import profiling_excluded, without_excluded
 from crmind.store.bulk import select_by_keys, upsert
 from crmind.store.locks import lock_live_states
+from crmind.store.order_status import is_sale
 from crmind.store.schema import CustomerLiveState, CustomerProfile, ModelRun, Order, table_of
 
 PURCHASE: Final = "purchase"
@@ -248,7 +249,7 @@ def _rhythm_from_orders(conn: Connection, ids: list[int]) -> pl.DataFrame:
         "customer_id",
         ids,
         ("customer_id", "occurred_at"),
-        where=orders.c.is_return.is_(False),
+        where=and_(orders.c.is_return.is_(False), is_sale(orders.c.status)),
     )
     purchases = pl.DataFrame(
         rows,

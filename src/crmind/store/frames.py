@@ -19,6 +19,8 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine
 
+from crmind.store.order_status import is_sale_sql
+
 logger = logging.getLogger(__name__)
 
 FETCH_ROWS = 50_000
@@ -29,7 +31,9 @@ SELECT l.id AS line_id, o.id AS order_id, o.order_number, o.source, o.customer_i
        o.occurred_at, o.is_return, o.channel, o.country, o.currency,
        l.line_number, l.product_id, l.quantity, l.unit_price, l.amount, l.is_outlier
 FROM order_lines l JOIN orders o ON o.id = l.order_id
-"""
+WHERE """ + is_sale_sql("o.status")
+"""The lines of the orders that are sales: cancelled orders are left out
+(:mod:`crmind.store.order_status`)."""
 
 ORDER_LINE_TYPES: dict[str, pl.DataType] = {
     "line_id": pl.Int64(),
@@ -60,7 +64,8 @@ def read_sql(engine: Engine, sql: str, types: dict[str, pl.DataType] | None = No
 
 
 def order_lines(engine: Engine) -> pl.DataFrame:
-    """Every order line with its order's customer, time and return flag (one row per line)."""
+    """Every line of an order that was not cancelled, with its order's customer, time and
+    return flag (one row per line)."""
     return read_sql(engine, ORDER_LINES_SQL, ORDER_LINE_TYPES)
 
 

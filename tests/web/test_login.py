@@ -83,6 +83,25 @@ def test_logout_needs_the_sessions_token_and_ends_the_session(web: TestClient) -
     assert web.get("/ui/", follow_redirects=False).status_code == 303
 
 
+def test_after_logout_a_copy_of_the_cookie_opens_nothing(
+    web: TestClient, web_sample: SampleStore
+) -> None:
+    csrf = sign_in(web, "viewer")
+    copied = web.cookies["crmind_session"]
+    web.post("/ui/logout", data={"csrf": csrf})
+    web.cookies.set("crmind_session", copied)
+    assert web.get("/ui/", follow_redirects=False).status_code == 303
+    with web_sample.engine.connect() as conn:
+        actions = (
+            conn.execute(select(AuditEntry.action).where(AuditEntry.actor == "user:viewer"))
+            .scalars()
+            .all()
+        )
+    assert "logout" in actions
+    sign_in(web, "viewer")  # a new sign-in is a new session
+    assert web.get("/ui/").status_code == 200
+
+
 def test_a_disabled_user_loses_the_session(web: TestClient, web_sample: SampleStore) -> None:
     from crmind.services.access import add_user
 

@@ -38,6 +38,8 @@ class UserInfo:
     role: str
     created_at: datetime
     disabled: bool
+    sessions_ended_at: datetime | None = None
+    """Dashboard sessions issued before this moment (naive UTC) are void."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,13 @@ def user_password_hash(engine: Engine, username: str) -> tuple[UserInfo, str | N
         if user is None:
             raise NotFoundError(f"no user named {username!r}")
         return _user_info(user), user.password_hash
+
+
+def end_sessions(engine: Engine, user_id: int) -> None:
+    """Void every dashboard session of the user issued until now (signing out does this: a
+    copied cookie no longer opens the dashboard, in this browser or any other)."""
+    with unit_of_work(engine) as session:
+        session.execute(update(User).where(User.id == user_id).values(sessions_ended_at=_utcnow()))
 
 
 def create_key(
@@ -223,6 +232,7 @@ def _user_info(user: User) -> UserInfo:
         role=user.role,
         created_at=user.created_at,
         disabled=user.disabled_at is not None,
+        sessions_ended_at=user.sessions_ended_at,
     )
 
 

@@ -31,7 +31,8 @@ _ROLE_CHECK = "role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")"
 
 
 class User(Base):
-    """A person who uses crmind. ``password_hash`` is scrypt's (for the dashboard's login)."""
+    """A person who uses crmind. ``password_hash`` is scrypt's (for the dashboard's login);
+    dashboard sessions issued before ``sessions_ended_at`` are void (signing out sets it)."""
 
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(_ROLE_CHECK, name="role"),)
@@ -43,6 +44,7 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=now())
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sessions_ended_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class ApiKey(Base):

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Annotated
 
 from anyio.to_thread import run_sync
@@ -84,6 +85,10 @@ class WebState:
     def forget_users(self) -> None:
         with self.lock:
             self.users.clear()
+
+    def forget_user(self, username: str) -> None:
+        with self.lock:
+            self.users.pop(username, None)
 
 
 @dataclass(frozen=True)
@@ -156,13 +161,19 @@ def session_of(request: Request) -> Session | None:
     return decode_session(request.cookies.get(SESSION_COOKIE), web_state(request).session_key)
 
 
+def _ended(session: Session, info: UserInfo) -> bool:
+    """Whether the session was issued before the user's sessions were ended (signed out)."""
+    ended = info.sessions_ended_at
+    return ended is not None and session.issued_at <= ended.replace(tzinfo=UTC).timestamp()
+
+
 async def optional_user(request: Request) -> WebUser | None:
     """The signed-in, enabled user, or None; sets the request's principal for the audit log."""
     session = session_of(request)
     if session is None:
         return None
     info = await _user_info(request, session.username)
-    if info is None or info.disabled or info.id != session.user_id:
+    if info is None or info.disabled or info.id != session.user_id or _ended(session, info):
         return None
     user = WebUser(
         id=info.id,

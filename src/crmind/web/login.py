@@ -3,6 +3,8 @@
 The login form carries a CSRF token that is also set as a short-lived cookie (double submit: a
 site that cannot read the cookie cannot forge the form). Attempts are limited per client address;
 each success and failure is written to the audit log (``login`` / ``login_failed``, no password).
+Signing out voids the user's sessions in the store (``users.sessions_ended_at``), not only the
+cookie (audited as ``logout``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy import Engine
 
 from crmind.access.credentials import verify_password
 from crmind.errors import NotFoundError
-from crmind.services.access import UserInfo, user_password_hash
+from crmind.services.access import UserInfo, end_sessions, user_password_hash
 from crmind.services.audit import AuditRecord
 from crmind.web.auth import (
     LOGIN_ATTEMPTS_PER_MINUTE,
@@ -141,6 +143,11 @@ async def login(
 
 @router.post("/logout")
 async def logout(request: Request, user: FormUser) -> Response:
+    """Sign out: the cookie is deleted, and every session of the user issued until now is
+    voided in the store, so a copy of the cookie opens nothing either."""
+    await run_sync(end_sessions, api_state(request).engine, user.id)
+    web_state(request).forget_user(user.username)
+    _audit(request, "logout", user.username, user.role)
     response = RedirectResponse(f"{UI_PREFIX}/login?out=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -101,13 +101,16 @@ form allows 10 attempts a minute per address, and every browser test comes from 
 
 def login(page: Page, base_url: str, role: str, then: str = "/ui/") -> None:
     """Sign in as the demo user named ``role`` (through the login form the first time in the
-    session, then with that session's cookie) and open ``then``."""
+    session, then with that session's cookie while it is valid) and open ``then``."""
     known = _SESSIONS.get((base_url, role))
     if known is not None:
         page.context.add_cookies(known)
         page.goto(f"{base_url}{then}")
         page.wait_for_load_state("networkidle")
-        return
+        if "/ui/login" not in page.url:
+            return
+        # a test signed this user out, which voids every session of theirs: sign in again
+        page.context.clear_cookies()
     page.goto(f"{base_url}/ui/login?next={then}")
     page.fill("input[name=username]", role)
     page.fill("input[name=password]", password_of(role))

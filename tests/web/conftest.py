@@ -1,5 +1,6 @@
 """Fixtures of the dashboard's route tests: the API tests' sample store (built once per
-session) with one user per role, each with a password, and a helper that signs a client in."""
+session) with one user per role, each with a password, and one campaign not run yet; and a
+helper that signs a client in."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crmind.api import create_app
+from crmind.campaigns.spec import CampaignSpec
 from crmind.services.access import add_user
+from crmind.services.campaigns import create_campaign
 from crmind.store.schema_access import ROLES
 from tests.api.sample_store import SampleStore, build_sample_store
 
@@ -24,6 +27,8 @@ def web_sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleStore
     store = build_sample_store(tmp_path_factory.mktemp("web-sample"))
     for role in ROLES:
         add_user(store.engine, role, role, password=password_of(role))
+    spec = {"name": "welcome", "content": {"subject": {"en": "Hi"}, "text": {"en": "Hello"}}}
+    create_campaign(store.engine, CampaignSpec.model_validate(spec))  # campaign 1, not run
     yield store
     store.engine.dispose()
 

@@ -1,6 +1,7 @@
 """The dashboard's pages: each module has a ``router`` and its navigation entry ``NAV``.
 
-To add a page, write ``pages/<name>.py`` (see /work/notes/web_contract.md) and list it in
+To add a page, write ``pages/<name>.py`` (``pages/models.py`` is a small example), its strings
+in ``texts/<name>.py`` and its templates in ``templates/<name>/``, and list it in
 :data:`PAGES`, in the order the navigation shows.
 """
 
@@ -12,6 +13,7 @@ from fastapi import APIRouter
 
 from crmind.web.nav import NavEntry
 from crmind.web.pages import (
+    campaigns,
     chat,
     customers,
     feedback,
@@ -26,6 +28,7 @@ PAGES: tuple[ModuleType, ...] = (
     overview,
     customers,
     segments,
+    campaigns,
     models,
     feedback,
     inbox,

@@ -6,6 +6,7 @@ Add a page's module to :data:`MODULES`; :func:`crmind.web.i18n.table` merges the
 from types import ModuleType
 
 from crmind.web.texts import (
+    campaigns,
     common,
     customers,
     feedback,
@@ -21,6 +22,7 @@ MODULES: tuple[ModuleType, ...] = (
     overview,
     customers,
     segments,
+    campaigns,
     models,
     feedback,
     inbox,

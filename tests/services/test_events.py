@@ -167,13 +167,18 @@ def test_stages_follow_the_configured_thresholds(engine: Engine) -> None:
     assert state["lifecycle_stage"] == "at_risk"
 
 
-def test_a_new_analysis_run_starts_the_counters_again(engine: Engine) -> None:
-    record_events(engine, [ev("v1", customer_key="C1"), buy("p1", 0, 5.0, customer_key="C1")])
+def _complete_an_analysis_run(engine: Engine) -> None:
+    """A completed analysis run: the live counters start again, the rhythm is read anew."""
     with engine.begin() as conn:
         conn.execute(
             insert(ModelRun),
             {"kind": "analysis", "status": "completed", "data_end": datetime(2024, 1, 2)},
         )
+
+
+def test_a_new_analysis_run_starts_the_counters_again(engine: Engine) -> None:
+    record_events(engine, [ev("v1", customer_key="C1"), buy("p1", 0, 5.0, customer_key="C1")])
+    _complete_an_analysis_run(engine)
     record_events(engine, [ev("v2", days=3, customer_key="C1")])
     state = live_state(engine, customer_of(engine, "v1"))
     assert state is not None
@@ -186,10 +191,7 @@ def test_the_rhythm_read_from_the_orders_leaves_cancelled_ones_out(engine: Engin
     record_events(engine, [buy("p1", 0, customer_key="C1"), buy("p2", 10, customer_key="C1")])
     with engine.begin() as conn:
         conn.execute(update(Order).where(Order.order_number == "p2").values(status="cancelled"))
-        conn.execute(
-            insert(ModelRun),
-            {"kind": "analysis", "status": "completed", "data_end": datetime(2024, 1, 2)},
-        )
+    _complete_an_analysis_run(engine)
     record_events(engine, [ev("v1", days=12, customer_key="C1")])
     state = live_state(engine, customer_of(engine, "v1"))
     assert state is not None

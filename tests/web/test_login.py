@@ -11,6 +11,12 @@ from tests.api.sample_store import SampleStore
 from tests.web.conftest import form_token, sign_in
 
 
+def _audited_actions(store: SampleStore, actor: str) -> list[str]:
+    with store.engine.connect() as conn:
+        found = conn.execute(select(AuditEntry.action).where(AuditEntry.actor == actor))
+        return list(found.scalars())
+
+
 def test_pages_send_a_signed_out_browser_to_the_login_page(web: TestClient) -> None:
     answer = web.get("/ui/", follow_redirects=False)
     assert answer.status_code == 303
@@ -47,12 +53,7 @@ def test_a_wrong_password_is_refused_and_audited(web: TestClient, web_sample: Sa
     answer = web.post("/ui/login", data={"username": "agent", "password": "guess", "csrf": token})
     assert answer.status_code == 401
     assert "crmind_session" not in answer.cookies
-    with web_sample.engine.connect() as conn:
-        actions = (
-            conn.execute(select(AuditEntry.action).where(AuditEntry.actor == "user:agent"))
-            .scalars()
-            .all()
-        )
+    actions = _audited_actions(web_sample, "user:agent")
     assert "login_failed" in actions
 
 
@@ -91,12 +92,7 @@ def test_after_logout_a_copy_of_the_cookie_opens_nothing(
     web.post("/ui/logout", data={"csrf": csrf})
     web.cookies.set("crmind_session", copied)
     assert web.get("/ui/", follow_redirects=False).status_code == 303
-    with web_sample.engine.connect() as conn:
-        actions = (
-            conn.execute(select(AuditEntry.action).where(AuditEntry.actor == "user:viewer"))
-            .scalars()
-            .all()
-        )
+    actions = _audited_actions(web_sample, "user:viewer")
     assert "logout" in actions
     sign_in(web, "viewer")  # a new sign-in is a new session
     assert web.get("/ui/").status_code == 200

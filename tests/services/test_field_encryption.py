@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from sqlalchemy import Engine, select, text
 
+from crmind.ingest.fields import ImportKind
 from crmind.services.customer_directory import CustomerQuery, search_customers
 from crmind.services.customers import customer_view
 from crmind.services.field_encryption import encrypt_existing
+from crmind.services.import_history import import_rejects
+from crmind.services.importing import ImportRequest, import_file
 from crmind.store.migrate import alembic_config, upgrade
 from crmind.store.schema import CustomerIdentity, CustomerSearchToken
 from tests.store_cipher import TEST_CIPHER, hashed, plain_customers
@@ -86,3 +91,24 @@ def test_an_address_hashed_since_replaces_its_plain_identity(engine: Engine) -> 
     with engine.connect() as conn:
         values = conn.execute(select(CustomerIdentity.value)).scalars().all()
     assert sorted(values) == sorted(["K1", hashed("ann@example.com"), hashed("+441234567890")])
+
+
+def test_plain_rejected_records_of_an_old_store_are_encrypted(
+    engine: Engine, tmp_path: Path
+) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_text("order,amount,date\n1,5,2024-01-01\n2,5,not-a-date\n3,5,nor-this\n")
+    run_id = import_file(engine, ImportRequest(kind=ImportKind.ORDERS, path=orders)).run_id
+    with engine.begin() as conn:  # as crmind stored them before: in plain text
+        conn.execute(text("UPDATE import_rejects SET raw = 'ann@example.com' WHERE row = 3"))
+        conn.execute(text("UPDATE import_rejects SET raw = '[erased]' WHERE row = 4"))
+    assert encrypt_existing(engine).rejects == 1
+    assert encrypt_existing(engine).rejects == 0
+    with engine.connect() as conn:
+        stored: dict[int, str] = dict(
+            conn.execute(text("SELECT row, raw FROM import_rejects")).all()
+        )
+    assert stored[3].startswith("enc1:")
+    assert stored[4] == "[erased]"  # the erasure's marker holds nothing to hide
+    rows, _ = import_rejects(engine, run_id)
+    assert [r["raw"] for r in rows] == ["ann@example.com", "[erased]"]

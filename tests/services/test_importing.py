@@ -9,6 +9,7 @@ from sqlalchemy import Engine, func, select
 
 from crmind.errors import ImportFileError, MappingError
 from crmind.ingest.fields import ImportKind
+from crmind.services.import_history import import_rejects
 from crmind.services.importing import ImportRequest, ImportSummary, import_file
 from crmind.store.schema import (
     Customer,
@@ -320,3 +321,23 @@ def test_reject_report_lists_rows_beside_the_input(sqlite_engine: Engine, tmp_pa
         report = list(csv.DictReader(handle))
     assert [(r["row"], r["field"]) for r in report] == [("3", "amount")]
     assert '"five"' in report[0]["raw"]
+
+
+def test_rejected_records_are_stored_encrypted_and_read_back_in_plain(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "o.csv",
+        ["order", "email", "amount", "date"],
+        [["1", "ann@example.com", "5", "2024-01-01"], ["2", "bo@example.com", "?", "2024-01-01"]],
+    )
+    summary = import_file(sqlite_engine, orders_request(path))
+    with sqlite_engine.connect() as conn:
+        stored = conn.execute(select(ImportReject.raw)).scalar_one()
+    assert stored.startswith("enc1:")
+    assert "bo@example.com" not in stored
+    rows, count = import_rejects(sqlite_engine, summary.run_id)
+    assert count == 1
+    assert "bo@example.com" in rows[0]["raw"]
+    assert summary.report_path is not None
+    assert "bo@example.com" in Path(summary.report_path).read_text(encoding="utf-8")

@@ -87,6 +87,11 @@ class FieldCipher:
             return None
         return self._decrypt_one(value, column)
 
+    def reveal(self, value: str | None, column: str = "value") -> str | None:
+        """:meth:`decrypt` for a column that may also hold plain text: a value stored before
+        it was encrypted, or a marker such as the erasure's ``[erased]``, comes back as it is."""
+        return self.decrypt(value, column) if is_encrypted(value) else value
+
     def search_hash(self, value: str | None) -> str | None:
         """The keyed hash of ``value`` (32 hex digits) for exact-match search; None stays None."""
         if value is None:

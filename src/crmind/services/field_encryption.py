@@ -5,8 +5,8 @@ values already stored stay as they were. :func:`encrypt_existing` (run by ``init
 ``crmind init`` and every command that writes) finds them and rewrites them as they would be
 written today: customers' personal fields encrypted with their search hashes and name tokens,
 and ``email`` / ``phone`` identities holding the hash instead of the address (the address
-itself encrypted beside it). It is one
-transaction, and a no-op on a store with nothing left in plain text.
+itself encrypted beside it); the raw records of rejected import rows are encrypted too. It is
+one transaction, and a no-op on a store with nothing left in plain text.
 
 Plain identities are told apart from hashes by their form: hashes are hex digits, an e-mail
 address has an ``@`` and a stored phone number (E.164) starts with ``+``.
@@ -29,7 +29,8 @@ from crmind.privacy.customer_fields import (
     replace_search_tokens,
     search_tokens,
 )
-from crmind.store.schema import Customer, CustomerIdentity, table_of
+from crmind.services.privacy import ERASED_TEXT
+from crmind.store.schema import Customer, CustomerIdentity, ImportReject, table_of
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +39,11 @@ CHUNK = 5_000
 
 @dataclass(frozen=True)
 class EncryptionReport:
-    """How many customers and identities were rewritten."""
+    """How many customers, identities and rejected import rows were rewritten."""
 
     customers: int
     identities: int
+    rejects: int = 0
 
 
 def encrypt_existing(engine: Engine) -> EncryptionReport:
@@ -50,13 +52,34 @@ def encrypt_existing(engine: Engine) -> EncryptionReport:
     with engine.begin() as conn:
         customers = _encrypt_customers(conn, cipher)
         identities = _hash_identities(conn, cipher)
-    if customers or identities:
+        rejects = _encrypt_rejects(conn, cipher)
+    if customers or identities or rejects:
         logger.info(
-            "encrypted the personal fields of %s customers and hashed %s identities",
+            "encrypted the personal fields of %s customers and %s rejected rows, and hashed %s "
+            "identities",
             customers,
+            rejects,
             identities,
         )
-    return EncryptionReport(customers, identities)
+    return EncryptionReport(customers, identities, rejects)
+
+
+def _encrypt_rejects(conn: Connection, cipher: FieldCipher) -> int:
+    """Encrypt the raw records of rejected import rows stored in plain text (the erasure's
+    ``[erased]`` marker holds nothing personal and stays as it is)."""
+    table = table_of(ImportReject)
+    plain = and_(not_(table.c.raw.startswith(PREFIX)), table.c.raw != ERASED_TEXT)
+    ids = [int(i) for i in conn.execute(select(table.c.id).where(plain)).scalars()]
+    statement = update(table).where(table.c.id == bindparam("_id")).values(raw=bindparam("raw"))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        rows = conn.execute(select(table.c.id, table.c.raw).where(table.c.id.in_(chunk))).all()
+        encrypted = cipher.encrypt_series(pl.Series([row[1] for row in rows], dtype=pl.String))
+        conn.execute(
+            statement,
+            [{"_id": row[0], "raw": raw} for row, raw in zip(rows, encrypted, strict=True)],
+        )
+    return len(ids)
 
 
 def _encrypt_customers(conn: Connection, cipher: FieldCipher) -> int:

@@ -1,4 +1,5 @@
-"""Use cases: list import runs, read one, and page through its rejected rows with reasons."""
+"""Use cases: list import runs, read one, and page through its rejected rows with reasons (the
+raw records are stored encrypted, like customers' personal fields, and read back in plain)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from crmind.errors import NotFoundError
+from crmind.privacy.binding import cipher_of
 from crmind.store.schema import ImportReject, ImportRun
 from crmind.store.sorting import sort_clauses
 
@@ -96,6 +98,13 @@ def import_rejects(
             .limit(limit)
             .offset(offset)
         )
+        cipher = cipher_of(engine)
         return [
-            {"row": r.row, "field": r.field, "reason": r.reason, "raw": r.raw} for r in rows
+            {
+                "row": r.row,
+                "field": r.field,
+                "reason": r.reason,
+                "raw": cipher.reveal(r.raw, "import_rejects.raw"),
+            }
+            for r in rows
         ], int(count or 0)

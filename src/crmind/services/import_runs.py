@@ -14,6 +14,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 import crmind
+from crmind.privacy.binding import cipher_of
 from crmind.store.schema import ImportReject, ImportRun
 
 logger = logging.getLogger(__name__)
@@ -113,6 +114,8 @@ def write_report(
         ).all()
     if not rows:
         return None
+    cipher = cipher_of(engine)
+    plain = [(*row[:3], cipher.reveal(row[3], "import_rejects.raw")) for row in rows]
     target = input_path.with_name(f"{input_path.name}.rejects.csv")
     beside_input = os.access(target.parent, os.W_OK) and not inside_package(input_path)
     if not beside_input and reports_dir is not None:
@@ -122,7 +125,7 @@ def write_report(
         with target.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["row", "field", "reason", "raw"])
-            writer.writerows(rows)
+            writer.writerows(plain)
     except OSError as exc:
         logger.warning("could not write the reject report %s: %s", target, exc)
         return None

@@ -289,7 +289,7 @@ def _write_batches(
                     pl.col(c.ROW).alias("row"),
                     "field",
                     "reason",
-                    pl.col("raw").fill_null(""),
+                    context.cipher.encrypt_series(batch_rejects["raw"].fill_null("")),
                 ),
             )
             conn.execute(

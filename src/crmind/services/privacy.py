@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, func, null, or_, select, text, update
+from sqlalchemy import Column, Connection, Engine, null, or_, select, text, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from crmind.privacy.binding import cipher_of
@@ -63,6 +63,8 @@ from crmind.store.schema_campaigns import CampaignMessage
 logger = logging.getLogger(__name__)
 
 ERASED_TEXT = "[erased]"
+REJECTS_BATCH = 5_000
+"""Rejected import rows read (and blanked) at a time when erasure looks for a person in them."""
 """What an erased free text (feedback, message, rejected import row) reads afterwards."""
 
 KEPT_CUSTOMER_COLUMNS = frozenset(
@@ -301,17 +303,26 @@ def _traces(conn: Connection, ids: list[int], contacts: list[dict[str, Any]]) ->
 
 
 def _blank_rejects(conn: Connection, traces: set[str]) -> int:
-    """Blank the raw content of rejected import rows that contain one of ``traces``."""
+    """Blank the raw content of rejected import rows that contain one of ``traces``. The raw
+    records are encrypted, so each is read in plain here, a batch at a time."""
     if not traces:
         return 0
-    raw = ImportReject.raw
-    return _changed(
-        conn,
-        update(ImportReject)
-        .where(or_(*(func.lower(raw).contains(value, autoescape=True) for value in traces)))
-        .where(raw != ERASED_TEXT)
-        .values(raw=ERASED_TEXT),
+    cipher = cipher_of(conn)
+    found: list[int] = []
+    rows = conn.execute(
+        select(ImportReject.id, ImportReject.raw).where(ImportReject.raw != ERASED_TEXT)
     )
+    for batch in rows.partitions(REJECTS_BATCH):
+        for reject_id, raw in batch:
+            plain = (cipher.reveal(raw, "import_rejects.raw") or "").lower()
+            if any(trace in plain for trace in traces):
+                found.append(int(reject_id))
+    for start in range(0, len(found), REJECTS_BATCH):
+        chosen = found[start : start + REJECTS_BATCH]
+        conn.execute(
+            update(ImportReject).where(ImportReject.id.in_(chosen)).values(raw=ERASED_TEXT)
+        )
+    return len(found)
 
 
 def _flag_models(conn: Connection, erasure_id: int) -> int:

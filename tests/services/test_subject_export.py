@@ -41,6 +41,8 @@ def test_the_export_holds_the_persons_data_and_nobody_elses(store: Engine) -> No
     for derived in ("profiles", "segments", "scores", "recommendations"):
         assert document[derived], derived
     assert [c["purpose"] for c in document["consents"]] == ["marketing_email"]
+    (reject,) = document["import_rejects"]  # the rejected row that named the person, in plain
+    assert TARGET.email in reject["raw"]
     rows_about = [
         row
         for key in ("profiles", "scores", "recommendations", "segments", "consents", "audit")

@@ -185,7 +185,7 @@ def erase_customer(
 def _erase(conn: Connection, ids: list[int]) -> dict[str, int]:
     rows: dict[str, int] = {}
     contact_rows = rows_of(conn, select(_CUSTOMERS).where(_CUSTOMERS.c.id.in_(ids)))
-    traces = _traces(conn, ids, [read_contact(row, conn) for row in contact_rows])
+    traces = traces_of(conn, ids, [read_contact(row, conn) for row in contact_rows])
     rows["import_rejects"] = _blank_rejects(conn, traces)
     columns = _erasable_columns()
     rows["customers"] = _changed(
@@ -277,7 +277,7 @@ def _erase_campaign_messages(conn: Connection, ids: list[int]) -> int:
     return max(held, blanked)
 
 
-def _traces(conn: Connection, ids: list[int], contacts: list[dict[str, Any]]) -> set[str]:
+def traces_of(conn: Connection, ids: list[int], contacts: list[dict[str, Any]]) -> set[str]:
     """Values that identify the person in free text: e-mails, phone numbers, full names."""
     values: set[str] = set()
     for contact in contacts:
@@ -302,11 +302,12 @@ def _traces(conn: Connection, ids: list[int], contacts: list[dict[str, Any]]) ->
     return {value.lower() for value in values if len(value) >= 5}
 
 
-def _blank_rejects(conn: Connection, traces: set[str]) -> int:
-    """Blank the raw content of rejected import rows that contain one of ``traces``. The raw
-    records are encrypted, so each is read in plain here, a batch at a time."""
+def rejects_naming(conn: Connection, traces: set[str]) -> list[int]:
+    """Ids of the rejected import rows whose raw record contains one of ``traces`` (lower case,
+    :func:`traces_of`). The raw records are encrypted, so each is read in plain here, a batch
+    at a time."""
     if not traces:
-        return 0
+        return []
     cipher = cipher_of(conn)
     found: list[int] = []
     rows = conn.execute(
@@ -317,6 +318,12 @@ def _blank_rejects(conn: Connection, traces: set[str]) -> int:
             plain = (cipher.reveal(raw, "import_rejects.raw") or "").lower()
             if any(trace in plain for trace in traces):
                 found.append(int(reject_id))
+    return found
+
+
+def _blank_rejects(conn: Connection, traces: set[str]) -> int:
+    """Blank the raw content of rejected import rows that name the person."""
+    found = rejects_naming(conn, traces)
     for start in range(0, len(found), REJECTS_BATCH):
         chosen = found[start : start + REJECTS_BATCH]
         conn.execute(

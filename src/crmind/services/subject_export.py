@@ -3,8 +3,9 @@
 :func:`export_customer` gathers everything held about the person (a customer with every customer
 merged into it), machine-readable: contact (decrypted), identities, orders with their lines,
 events, feedback with what text analysis read in it, conversations with their messages, profiles,
-segment memberships, scores, recommendations, consents, merges, erasures and the audit entries
-about them. Other customers' data is never included.
+segment memberships, scores, recommendations, consents, merges, erasures, the rejected import
+rows that name the person (found as erasure finds them) and the audit entries about them. Other
+customers' data is never included.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from crmind.services.privacy import (
     conversations_of,
     feedback_of,
     read_contact,
+    rejects_naming,
     rows_of,
+    traces_of,
 )
 from crmind.store.schema import (
     AuditEntry,
@@ -39,6 +42,7 @@ from crmind.store.schema import (
     Feedback,
     FeedbackAnalysis,
     IdentityMerge,
+    ImportReject,
     Message,
     Order,
     OrderLine,
@@ -128,6 +132,7 @@ def _gather(conn: Connection, person: int, ids: list[int]) -> dict[str, Any]:
         .where(OrderLine.order_id.in_([o["id"] for o in orders]))
         .order_by(OrderLine.order_id, OrderLine.line_number),
     )
+    rejected = rejects_naming(conn, traces_of(conn, ids, [c["contact"] for c in customers]))
     for order in orders:
         order["lines"] = [line for line in lines if line["order_id"] == order["id"]]
     feedback = rows_of(conn, select(table_of(Feedback)).where(feedback_of(ids)))
@@ -189,6 +194,18 @@ def _gather(conn: Connection, person: int, ids: list[int]) -> dict[str, Any]:
             .join(Product, Product.id == Recommendation.product_id)
             .where(Recommendation.customer_id.in_(ids))
             .order_by(Recommendation.model_run_id, Recommendation.rank),
+        ),
+        "import_rejects": rows_of(  # rejected rows that name the person (raw decrypted)
+            conn,
+            select(
+                ImportReject.import_run_id,
+                ImportReject.row,
+                ImportReject.field,
+                ImportReject.reason,
+                ImportReject.raw,
+            )
+            .where(ImportReject.id.in_(rejected))
+            .order_by(ImportReject.id),
         ),
         "consents": rows_of(
             conn,

@@ -63,9 +63,9 @@ from crmind.store.schema_campaigns import CampaignMessage
 logger = logging.getLogger(__name__)
 
 ERASED_TEXT = "[erased]"
+"""What an erased free text (feedback, message, rejected import row) reads afterwards."""
 REJECTS_BATCH = 5_000
 """Rejected import rows read (and blanked) at a time when erasure looks for a person in them."""
-"""What an erased free text (feedback, message, rejected import row) reads afterwards."""
 
 KEPT_CUSTOMER_COLUMNS = frozenset(
     {"id", "merged_into", "import_run_id", "created_at", "updated_at"}

@@ -48,11 +48,12 @@ async def campaign_page(
         report = await run_read(state, campaign_report, state.engine, campaign_id)
     except NotFoundError as exc:
         raise PageNotFoundError(str(exc), "error.404", what=f"#{campaign_id}") from exc
+    groups = group_rows(report)
     t = Translator(language_of(request))
     return render(
         request,
         "campaigns/detail.html",
-        {"report": report, "groups": group_rows(report), "charts": _charts(report, t)},
+        {"report": report, "groups": groups, "charts": _charts(groups, t)},
         user=user,
         active="campaigns",
     )
@@ -72,8 +73,7 @@ def group_rows(report: CampaignReport) -> list[dict[str, Any]]:
     ]
 
 
-def _charts(report: CampaignReport, t: Translator) -> dict[str, dict[str, Any]]:
-    rows = group_rows(report)
+def _charts(rows: list[dict[str, Any]], t: Translator) -> dict[str, dict[str, Any]]:
     if not rows:
         return {}
     return {

@@ -1,22 +1,26 @@
-"""The data page: an upload is imported in the background and its progress polled; a bad row
-is rejected with its row, field and reason, readable on the run's page and as CSV; only roles
-with imports:write upload; the download is audited."""
+"""The data page: an upload is imported in the background and its progress polled, from any
+serving process; a bad row is rejected with its row, field and reason, readable on the run's
+page and as CSV; only roles with imports:write upload; the download is audited."""
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from crmind.api import create_app
 from crmind.ingest.fields import ImportKind
-from crmind.services.dashboard_imports import ImportJob, job_progress
-from crmind.store.schema import ImportRun
+from crmind.services.dashboard_imports import STOPPED, ImportJob, job_progress
+from crmind.store.db import make_engine
+from crmind.store.schema import ImportJobRecord, ImportRun
 from crmind.store.schema_access import AuditEntry
 from tests.api.sample_store import SampleStore
 from tests.web.conftest import sign_in
@@ -149,3 +153,44 @@ def test_progress_reads_the_run_from_the_store_while_it_is_written(
 def test_an_unknown_job_says_so(web: TestClient) -> None:
     sign_in(web, "admin")
     assert 'data-phase="unknown"' in web.get("/ui/data", params={"job": "nope"}).text
+
+
+def test_another_serving_process_follows_the_job(web: TestClient, web_sample: SampleStore) -> None:
+    """With ``--workers N`` a poll may reach a process other than the one importing: the job is
+    in the store, so that process reports it too (here a second app with its own engine)."""
+    csrf = sign_in(web, "admin")
+    job = _upload(web, csrf, "customer_id,name\nweb-worker-1,Worker One\n", "worker.csv")
+    _finished(web, job)
+    other_engine = make_engine(str(web_sample.engine.url))
+    try:
+        with TestClient(create_app(web_sample.settings, other_engine)) as other:
+            sign_in(other, "admin")
+            page = other.get("/ui/data", params={"job": job}).text
+    finally:
+        other_engine.dispose()
+    assert 'data-phase="done"' in page
+    assert 'data-kpi="new"' in page
+
+
+def test_a_job_whose_process_is_gone_is_reported_stopped(
+    web: TestClient, web_sample: SampleStore
+) -> None:
+    """A job left unfinished and unmarked for over a minute stopped with its process (a
+    restart): the page says so, and what to do, instead of polling for ever."""
+    long_ago = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=5)
+    with web_sample.engine.begin() as conn:
+        conn.execute(
+            insert(ImportJobRecord).values(
+                token="orphan",
+                kind="customers",
+                file_name="big.csv",
+                path="/nowhere/big.csv",
+                started_at=long_ago,
+                beat_at=long_ago,
+            )
+        )
+    sign_in(web, "admin")
+    panel = web.get("/ui/data/progress", params={"job": "orphan"}, headers={"HX-Request": "true"})
+    assert 'data-phase="failed"' in panel.text
+    assert "hx-trigger=" not in panel.text  # no more polling
+    assert html.escape(STOPPED, quote=False) in panel.text

@@ -3,12 +3,16 @@ browser watches its progress, and hand out a run's rejected rows as CSV.
 
 An upload is imported exactly as the API's ``POST /imports`` does
 (:func:`crmind.services.import_uploads.import_upload`), but in a thread of the serving process
-(:class:`ImportJobs`), so the page can answer at once and poll. Progress is read from the store,
-not guessed: until the import run's row exists the file is being read and checked (nothing is
-written before the whole file is valid); then ``rows_committed`` of ``rows_read`` rows are
-written, batch by batch; then the job holds the run's outcome. Jobs live in one process's
-memory: after a restart a page asks the store about the run instead (by the upload's path,
-which every run records).
+(:func:`start_import_job`), so the page can answer at once and poll. Progress is read from the
+store, not guessed: until the import run's row exists the file is being read and checked
+(nothing is written before the whole file is valid); then ``rows_committed`` of ``rows_read``
+rows are written, batch by batch; then the job holds the run's outcome.
+
+The job itself is a row of the store too (``import_jobs``), so whichever serving process a poll
+reaches (``crmind serve --workers N``) reports on it. While the import runs its thread marks the
+row every :data:`BEAT_SECONDS`; a job left unmarked for :data:`STALE_SECONDS` stopped with the
+process that ran it (a restart) and is reported failed, with what to do: importing the same file
+again resumes its run.
 """
 
 from __future__ import annotations
@@ -18,12 +22,13 @@ import io
 import logging
 import secrets
 import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from crmind.config import Settings
@@ -32,13 +37,21 @@ from crmind.ingest.fields import ImportKind
 from crmind.services.import_history import import_rejects
 from crmind.services.import_uploads import UploadOptions, import_upload
 from crmind.services.importing import ImportSummary
-from crmind.store.schema import ImportRun
+from crmind.store.schema import ImportJobRecord, ImportRun
 
 logger = logging.getLogger(__name__)
 
 Phase = Literal["checking", "writing", "done", "failed", "unknown"]
 KEEP_FINISHED_JOBS = 200
 REJECTS_PAGE = 5_000
+BEAT_SECONDS = 5.0
+"""A running job's thread marks its row this often..."""
+STALE_SECONDS = 60.0
+"""...and a job unmarked for this long is no longer running anywhere."""
+STOPPED = (
+    "the import stopped when the server process running it ended (a restart?); rows already "
+    "written are kept: import the same file again to finish it"
+)
 
 
 @dataclass
@@ -49,10 +62,9 @@ class ImportJob:
     kind: ImportKind
     file_name: str  # as the sender named it
     path: Path  # where the upload was saved (the run records it)
-    started: float = field(default_factory=time.time)
-    finished: float | None = None
     summary: ImportSummary | None = None
     error: str | None = None
+    stale: bool = False  # unfinished, and unmarked for STALE_SECONDS: its process is gone
 
 
 @dataclass(frozen=True)
@@ -82,50 +94,125 @@ class Progress:
         return min(1.0, self.rows_committed / self.rows_read)
 
 
-class ImportJobs:
-    """The import jobs of one serving process, by token."""
+def start_import_job(
+    engine: Engine,
+    settings: Settings,
+    kind: ImportKind,
+    path: Path,
+    options: UploadOptions,
+    file_name: str,
+) -> ImportJob:
+    """Record the job, then import the saved upload at ``path`` in a new thread; returns the
+    job at once."""
+    job = ImportJob(secrets.token_urlsafe(12), kind, file_name, path)
+    now = _utcnow()
+    with engine.begin() as conn:
+        _forget_old(conn)
+        conn.execute(
+            insert(ImportJobRecord).values(
+                token=job.token,
+                kind=str(kind),
+                file_name=file_name,
+                path=str(path),
+                started_at=now,
+                beat_at=now,
+            )
+        )
 
-    def __init__(self) -> None:
-        self._jobs: dict[str, ImportJob] = {}
-        self._lock = threading.Lock()
+    def work() -> None:
+        running = threading.Event()
+        threading.Thread(
+            target=_beat, args=(engine, job.token, running), name=f"beat-{job.token}", daemon=True
+        ).start()
+        try:
+            job.summary = import_upload(engine, settings, kind, path, options)
+        except CrmindError as exc:
+            job.error = str(exc)
+        except Exception as exc:  # shown to the user; the run (if any) records it too
+            logger.exception("import of %s failed", path)
+            job.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            running.set()
+            _record_outcome(engine, job)
 
-    def start(
-        self,
-        engine: Engine,
-        settings: Settings,
-        kind: ImportKind,
-        path: Path,
-        options: UploadOptions,
-        file_name: str,
-    ) -> ImportJob:
-        """Import the saved upload at ``path`` in a new thread; returns its job at once."""
-        job = ImportJob(secrets.token_urlsafe(12), kind, file_name, path)
-        with self._lock:
-            self._forget_old()
-            self._jobs[job.token] = job
+    threading.Thread(target=work, name=f"import-{job.token}", daemon=True).start()
+    return job
 
-        def work() -> None:
-            try:
-                job.summary = import_upload(engine, settings, kind, path, options)
-            except CrmindError as exc:
-                job.error = str(exc)
-            except Exception as exc:  # shown to the user; the run (if any) records it too
-                logger.exception("import of %s failed", path)
-                job.error = f"{type(exc).__name__}: {exc}"
-            finally:
-                job.finished = time.time()
 
-        threading.Thread(target=work, name=f"import-{job.token}", daemon=True).start()
-        return job
+def find_import_job(engine: Engine, token: str) -> ImportJob | None:
+    """The job of ``token``, started by any serving process; None when unknown."""
+    with Session(engine) as session:
+        row = session.get(ImportJobRecord, token)
+    if row is None:
+        return None
+    job = ImportJob(token, ImportKind(row.kind), row.file_name, Path(row.path), error=row.error)
+    if row.outcome is not None:
+        job.summary = _summary_of(row.outcome)
+    elif row.finished_at is None and _utcnow() - row.beat_at > timedelta(seconds=STALE_SECONDS):
+        job.stale = True
+    return job
 
-    def get(self, token: str) -> ImportJob | None:
-        with self._lock:
-            return self._jobs.get(token)
 
-    def _forget_old(self) -> None:
-        done = [j for j in self._jobs.values() if j.finished is not None]
-        for job in sorted(done, key=lambda j: j.started)[: max(0, len(done) - KEEP_FINISHED_JOBS)]:
-            del self._jobs[job.token]
+def _beat(engine: Engine, token: str, running: threading.Event) -> None:
+    while not running.wait(BEAT_SECONDS):
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    update(ImportJobRecord)
+                    .where(ImportJobRecord.token == token)
+                    .values(beat_at=_utcnow())
+                )
+        except Exception:  # a missed beat is retried; a job unmarked for long reads as stopped
+            logger.warning("could not mark import job %s as running", token, exc_info=True)
+
+
+def _record_outcome(engine: Engine, job: ImportJob) -> None:
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                update(ImportJobRecord)
+                .where(ImportJobRecord.token == job.token)
+                .values(
+                    finished_at=_utcnow(),
+                    outcome=None if job.summary is None else _outcome_of(job.summary),
+                    error=job.error,
+                )
+            )
+    except Exception:
+        logger.exception("could not record the outcome of import job %s", job.token)
+
+
+def _outcome_of(summary: ImportSummary) -> dict[str, Any]:
+    return {k: v for k, v in asdict(summary).items() if k in _OUTCOME_FIELDS}
+
+
+def _summary_of(outcome: dict[str, Any]) -> ImportSummary:
+    fields = {k: outcome[k] for k in _OUTCOME_FIELDS}
+    fields["notes"] = tuple(fields["notes"])
+    fields["reject_reasons"] = tuple((str(r), int(n)) for r, n in fields["reject_reasons"])
+    return ImportSummary(**fields)
+
+
+_OUTCOME_FIELDS = tuple(f.name for f in dataclass_fields(ImportSummary))
+
+
+def _forget_old(conn: Connection) -> None:
+    """Delete finished jobs beyond the newest :data:`KEEP_FINISHED_JOBS`."""
+    kept = (
+        select(ImportJobRecord.token)
+        .where(ImportJobRecord.finished_at.is_not(None))
+        .order_by(ImportJobRecord.started_at.desc())
+        .limit(KEEP_FINISHED_JOBS)
+    )
+    conn.execute(
+        delete(ImportJobRecord).where(
+            ImportJobRecord.finished_at.is_not(None), ImportJobRecord.token.not_in(kept)
+        )
+    )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _run_of(engine: Engine, path: Path) -> ImportRun | None:
@@ -153,8 +240,9 @@ def job_progress(engine: Engine, job: ImportJob) -> Progress:
             **base,
         )
     run = _run_of(engine, job.path)
-    if job.error is not None:
-        return Progress(phase="failed", run_id=run.id if run else None, error=job.error, **base)
+    if job.error is not None or job.stale:
+        error = job.error or STOPPED
+        return Progress(phase="failed", run_id=run.id if run else None, error=error, **base)
     if run is None:
         return Progress(phase="checking", **base)
     return Progress(

@@ -75,6 +75,23 @@ class ImportReject(Base):
     raw: Mapped[str] = mapped_column(Text)
 
 
+class ImportJobRecord(Base):
+    """An upload the dashboard imports in the background, kept in the store so that every
+    serving process can report on it (:mod:`crmind.services.dashboard_imports`)."""
+
+    __tablename__ = "import_jobs"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    file_name: Mapped[str] = mapped_column(Text)  # as the sender named it
+    path: Mapped[str] = mapped_column(Text)  # where the upload was saved (its run records it)
+    started_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
+    beat_at: Mapped[datetime] = mapped_column(DateTime, server_default=_now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 class Customer(Base):
     """A unified customer. ``merged_into`` points at the survivor when identities are merged.
 

@@ -22,7 +22,13 @@ from crmind.api.deps import audit_read, run_read
 from crmind.errors import NotFoundError
 from crmind.ingest.fields import ImportKind
 from crmind.ingest.presets import PRESETS
-from crmind.services.dashboard_imports import ImportJobs, Progress, job_progress, rejects_csv
+from crmind.services.dashboard_imports import (
+    Progress,
+    find_import_job,
+    job_progress,
+    rejects_csv,
+    start_import_job,
+)
 from crmind.services.import_history import (
     ImportQuery,
     get_import_run,
@@ -56,20 +62,12 @@ def upload_name(file_name: str) -> str:
     return re.sub(r"^[0-9a-f]{16}-", "", file_name)
 
 
-def _jobs(request: Request) -> ImportJobs:
-    found = getattr(request.app.state, "crmind_imports", None)
-    if isinstance(found, ImportJobs):
-        return found
-    made = ImportJobs()
-    request.app.state.crmind_imports = made
-    return made
-
-
 def _progress(request: Request, token: str) -> Progress:
-    job = _jobs(request).get(token) if token else None
+    engine = api_state(request).engine
+    job = find_import_job(engine, token) if token else None
     if job is None:
         return Progress(phase="unknown")
-    return job_progress(api_state(request).engine, job)
+    return job_progress(engine, job)
 
 
 @router.get("/data", response_class=HTMLResponse)
@@ -150,8 +148,14 @@ async def upload(
         preset=preset.strip() or None,
         mapping=[line.strip() for line in mapping.splitlines() if line.strip()],
     )
-    job = _jobs(request).start(
-        state.engine, state.settings, ImportKind(kind), path, options, file.filename or path.name
+    job = await run_sync(
+        start_import_job,
+        state.engine,
+        state.settings,
+        ImportKind(kind),
+        path,
+        options,
+        file.filename or path.name,
     )
     request.scope["crmind.audit_detail"] = {"kind": kind, "file": file.filename, "job": job.token}
     return RedirectResponse(f"{UI_PREFIX}/data?job={job.token}", status_code=303)

@@ -86,7 +86,8 @@ def test_a_failed_import_keeps_its_reason(
     job = _finished(engine, token)
     assert job.summary is None
     assert job.error
-    assert job_progress(engine, job).phase == "failed"
+    progress = job_progress(engine, job)
+    assert (progress.phase, progress.error, progress.stopped) == ("failed", job.error, False)
 
 
 def test_a_running_job_is_marked_and_an_unmarked_one_reads_as_stopped(
@@ -130,7 +131,8 @@ def test_a_running_job_is_marked_and_an_unmarked_one_reads_as_stopped(
     assert job is not None
     assert job.stale
     progress = job_progress(engine, job)
-    assert (progress.phase, progress.error) == ("failed", dashboard_imports.STOPPED)
+    assert (progress.phase, progress.stopped) == ("failed", True)
+    assert progress.error == dashboard_imports.STOPPED
 
 
 def test_only_the_newest_finished_jobs_are_kept(

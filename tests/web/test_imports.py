@@ -5,7 +5,6 @@ page and as CSV; only roles with imports:write upload; the download is audited."
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 import time
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from crmind.api import create_app
 from crmind.ingest.fields import ImportKind
-from crmind.services.dashboard_imports import STOPPED, ImportJob, job_progress
+from crmind.services.dashboard_imports import ImportJob, job_progress
 from crmind.store.db import make_engine
 from crmind.store.schema import ImportJobRecord, ImportRun
 from crmind.store.schema_access import AuditEntry
@@ -193,4 +192,9 @@ def test_a_job_whose_process_is_gone_is_reported_stopped(
     panel = web.get("/ui/data/progress", params={"job": "orphan"}, headers={"HX-Request": "true"})
     assert 'data-phase="failed"' in panel.text
     assert "hx-trigger=" not in panel.text  # no more polling
-    assert html.escape(STOPPED, quote=False) in panel.text
+    assert 'data-message="data.stopped"' in panel.text
+    assert "import the same file again" in panel.text
+    chinese = web.get(
+        "/ui/data/progress", params={"job": "orphan", "lang": "zh"}, headers={"HX-Request": "true"}
+    )
+    assert "再次导入同一文件" in chinese.text

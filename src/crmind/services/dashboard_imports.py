@@ -83,6 +83,7 @@ class Progress:
     status: str | None = None  # the job's outcome: "completed" | "already imported"
     reasons: tuple[tuple[str, int], ...] = ()
     error: str | None = None
+    stopped: bool = False  # failed because the process running it ended (``error``: STOPPED)
 
     @property
     def fraction(self) -> float | None:
@@ -242,7 +243,13 @@ def job_progress(engine: Engine, job: ImportJob) -> Progress:
     run = _run_of(engine, job.path)
     if job.error is not None or job.stale:
         error = job.error or STOPPED
-        return Progress(phase="failed", run_id=run.id if run else None, error=error, **base)
+        return Progress(
+            phase="failed",
+            run_id=run.id if run else None,
+            error=error,
+            stopped=job.error is None,
+            **base,
+        )
     if run is None:
         return Progress(phase="checking", **base)
     return Progress(

@@ -22,8 +22,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "data.bad_upload": "The upload was refused: {reason}",
         "data.progress": "Import",
         "data.unknown_job": (
-            "This server does not know that import (it may have restarted); the history below "
-            "shows every run."
+            "That import is not known (an old link?); the history below shows every run."
         ),
         "data.written": "{done} of {total} rows written",
         "data.rows_read": "Rows read",
@@ -33,6 +32,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "data.already": "This file was imported before with the same options; nothing was written.",
         "data.see_run": "See run #{id} and its rejected rows",
         "data.failed": "The import failed:",
+        "data.stopped": (
+            "The import stopped when the server process running it ended (a restart?). Rows "
+            "already written are kept: import the same file again to finish it."
+        ),
         "data.history": "Import runs",
         "data.runs_found": "{count} runs",
         "data.no_runs": "Nothing has been imported yet.",
@@ -83,7 +86,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "data.bad_kind": "未知的导入类型：{kind}。",
         "data.bad_upload": "上传被拒绝：{reason}",
         "data.progress": "导入",
-        "data.unknown_job": "此服务器不知道该导入（可能已重启）；下方历史记录列出了所有导入。",
+        "data.unknown_job": "找不到该导入（可能是旧链接）；下方历史记录列出了所有导入。",
         "data.written": "已写入 {done} / {total} 行",
         "data.rows_read": "读取行数",
         "data.rows_new": "新增",
@@ -92,6 +95,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "data.already": "该文件已使用相同选项导入过；未写入任何内容。",
         "data.see_run": "查看导入 #{id} 及被拒绝的行",
         "data.failed": "导入失败：",
+        "data.stopped": (
+            "运行该导入的服务器进程已结束（可能重启了），导入因此中断。已写入的行会保留：再次导入同一文件即可完成。"
+        ),
         "data.history": "导入记录",
         "data.runs_found": "共 {count} 次导入",
         "data.no_runs": "尚未导入任何数据。",

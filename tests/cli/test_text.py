@@ -126,7 +126,13 @@ def test_evaluate_names_a_missing_column_and_a_bad_label(tmp_path: Path) -> None
               "--label-col", "label"],
     )  # fmt: skip
     assert bad.exit_code == 1
-    assert "row 2: sentiment label 'meh'" in bad.stderr
+    assert "'label' at row 3 is 'meh', not a sentiment label" in bad.stderr  # header: row 1
+    assert "bad.csv" in bad.stderr
+    only_some = runner.invoke(
+        app, ["evaluate", "sentiment", "--data", str(path), "--text-col", "text",
+              "--label-col", "label", "--where", "text=bad"],
+    )  # fmt: skip
+    assert "'label' at row 3 is 'meh'" in only_some.stderr  # the file's row, not the filtered one
 
 
 def test_evaluate_topics_beats_random_words() -> None:

@@ -39,8 +39,10 @@ from crmind.text.default_model import (
 )
 from crmind.text.language import detect_language
 from crmind.text.sentiment import (
+    LABEL_CHOICES,
     LABELS,
     NEUTRAL,
+    LabelError,
     SentimentModel,
     labels_from_ratings,
     normalise_labels,
@@ -64,8 +66,12 @@ def read_labelled_texts(
         raise MappingError(path, f"{label_col!r} is empty at row {row}")
     try:
         labels = normalise_labels(raw.to_list())
-    except ModelDataError as exc:
-        raise MappingError(path, str(exc)) from exc
+    except LabelError as exc:  # named by the row a spreadsheet shows, as the other errors are
+        row = frame["_row"][exc.position]
+        raise MappingError(
+            path,
+            f"{label_col!r} at row {row} is {exc.label!r}, not a sentiment label ({LABEL_CHOICES})",
+        ) from exc
     return texts, labels
 
 

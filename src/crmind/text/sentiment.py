@@ -409,21 +409,33 @@ def with_bigrams(found: list[str]) -> list[str]:
     return found + [f"{a} {b}" for a, b in pairwise(found)]
 
 
+LABEL_CHOICES = "negative / neutral / positive, -1 / 0 / 1 or 0 / 1"
+
+
+class LabelError(ModelDataError):
+    """A label that names no sentiment; ``position`` is its index among the labels given."""
+
+    def __init__(self, position: int, label: object) -> None:
+        self.position = position
+        self.label = label
+        super().__init__(
+            f"row {position + 1}: sentiment label {label!r} is not one of {LABEL_CHOICES}"
+        )
+
+
 def normalise_labels(labels: Sequence[object]) -> list[str]:
     """Labels as ``negative`` / ``neutral`` / ``positive`` (see the module docstring). A 0 is
-    neutral when the labels also hold a -1 (the -1 / 0 / 1 scheme), else negative (0 / 1)."""
+    neutral when the labels also hold a -1 (the -1 / 0 / 1 scheme), else negative (0 / 1).
+    Raises :class:`LabelError` for the first label that is none of these."""
     keys = []
     for label in labels:
         key = str(label).strip().lower()
         keys.append(key[:-2] if key.endswith(".0") else key)
     three_way = "-1" in keys
     result = []
-    for row, (label, key) in enumerate(zip(labels, keys, strict=True)):
+    for position, (label, key) in enumerate(zip(labels, keys, strict=True)):
         if key not in _LABEL_NAMES:
-            raise ModelDataError(
-                f"row {row + 1}: sentiment label {label!r} is not one of negative / neutral / "
-                "positive, -1 / 0 / 1 or 0 / 1"
-            )
+            raise LabelError(position, label)
         result.append(NEUTRAL if three_way and key == "0" else _LABEL_NAMES[key])
     return result
 

@@ -52,3 +52,8 @@ def test_load_refuses_a_file_that_is_no_model(tmp_path: Path) -> None:
     path.write_bytes(b"not a pickle")
     with pytest.raises(CrmindError, match="not a crmind model file"):
         MeanModel.load(path)
+
+
+def test_load_names_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(CrmindError, match=r"absent\.pkl: no such model file"):
+        MeanModel.load(tmp_path / "absent.pkl")

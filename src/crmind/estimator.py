@@ -48,6 +48,8 @@ class Estimator(BaseEstimator):  # type: ignore[misc]
     def load(cls, path: Path | str) -> Self:
         """Read a model written by :meth:`save`; it must be an instance of ``cls``."""
         source = Path(path)
+        if not source.is_file():
+            raise CrmindError(f"{source}: no such model file")
         try:
             with source.open("rb") as handle:
                 header, model = pickle.load(handle)  # only crmind's own model files

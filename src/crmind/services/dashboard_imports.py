@@ -175,16 +175,12 @@ def _record_outcome(engine: Engine, job: ImportJob) -> None:
                 .where(ImportJobRecord.token == job.token)
                 .values(
                     finished_at=_utcnow(),
-                    outcome=None if job.summary is None else _outcome_of(job.summary),
+                    outcome=None if job.summary is None else asdict(job.summary),
                     error=job.error,
                 )
             )
     except Exception:
         logger.exception("could not record the outcome of import job %s", job.token)
-
-
-def _outcome_of(summary: ImportSummary) -> dict[str, Any]:
-    return {k: v for k, v in asdict(summary).items() if k in _OUTCOME_FIELDS}
 
 
 def _summary_of(outcome: dict[str, Any]) -> ImportSummary:
